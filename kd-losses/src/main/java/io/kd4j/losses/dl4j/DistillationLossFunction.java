@@ -1,0 +1,238 @@
+package io.kd4j.losses.dl4j;
+
+import io.kd4j.losses.api.InputKind;
+import io.kd4j.losses.api.LogitRows;
+import io.kd4j.losses.api.RowsResult;
+import io.kd4j.losses.catalogue.Objective;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * Plugs an {@link Objective} into DL4J as the {@link ILossFunction} of a student's output layer, so
+ * that distillation trains through DL4J's own {@code fit} (listeners, early stopping,
+ * ParallelWrapper and the Spark trainers work unchanged).
+ *
+ * <p>The layer's "labels" are the packed targets of a {@link TargetLayout}: hard one-hot labels, the
+ * teacher's outputs and the epoch. The output layer's activation maps pre-outputs to the student
+ * logits (use {@code IDENTITY}); the gradient is back-propagated through it.
+ *
+ * <p>DL4J's contract: {@link #computeScoreArray} is the per-example loss, {@link #computeGradient}
+ * the per-example gradient (DL4J divides by the minibatch size). For losses that are a mean of row
+ * losses this reproduces the objective exactly; for batch-coupled losses (DIST) each example's score
+ * is the batch value and its gradient {@code n} times the gradient of the batch value, so DL4J's
+ * minibatch mean again equals the objective. For sequences DL4J's RNN output layer sums over time
+ * steps and divides by the number of sequences (its convention for every loss).
+ *
+ * <p>The objective travels as its formula string, so the function survives DL4J's JSON round trip
+ * (model save/load, ParallelWrapper, Spark) with all its parameters.
+ */
+public final class DistillationLossFunction implements ILossFunction {
+    private static final long serialVersionUID = 1L;
+
+    @JsonProperty("objective")
+    private final String objective;
+    @JsonProperty("classes")
+    private final int classes;
+    @JsonProperty("topK")
+    private final int topK;
+
+    private transient volatile Objective parsed;
+    private transient volatile Cached cache;
+    private transient volatile Map<String, Double> lastTerms = Map.of();
+
+    private record Cached(double[] student, double[] labels, double[] mask, RowsResult result, LogitRows rows) {
+    }
+
+    @JsonCreator
+    public DistillationLossFunction(@JsonProperty("objective") String objective, @JsonProperty("classes") int classes,
+                                    @JsonProperty("topK") int topK) {
+        Objects.requireNonNull(objective, "objective must not be null");
+        new TargetLayout(classes, topK); // validates
+        this.parsed = Objective.parse(objective);
+        this.objective = parsed.describe();
+        this.classes = classes;
+        this.topK = topK;
+        if (topK > 0 && parsed.requiredInputs().contains(InputKind.TEACHER_LOGITS)) {
+            throw new IllegalArgumentException("objective '" + objective + "' needs dense teacher_logits, but the "
+                    + "layout carries a top-k teacher (topK=" + topK + ")");
+        }
+    }
+
+    /** An adapter for an objective and a target layout. */
+    public static DistillationLossFunction of(Objective objective, TargetLayout layout) {
+        return new DistillationLossFunction(objective.describe(), layout.classes(), layout.topK());
+    }
+
+    /** The objective. */
+    @JsonIgnore
+    public Objective objective() {
+        Objective o = parsed;
+        if (o == null) {
+            o = Objective.parse(objective);
+            parsed = o;
+        }
+        return o;
+    }
+
+    /** The packed-label layout this function reads. */
+    @JsonIgnore
+    public TargetLayout layout() {
+        return new TargetLayout(classes, topK);
+    }
+
+    /** The named term values of the most recent evaluation (for logging listeners). */
+    @JsonIgnore
+    public Map<String, Double> lastTerms() {
+        Map<String, Double> t = lastTerms;
+        return t == null ? Map.of() : t;
+    }
+
+    private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        TargetLayout layout = layout();
+        if (labels == null || preOutput == null) {
+            throw new IllegalArgumentException("labels and preOutput must not be null");
+        }
+        if (labels.rank() != 2 || preOutput.rank() != 2) {
+            throw new IllegalArgumentException("expected 2-d labels and preOutput, got " + Arrays.toString(labels.shape())
+                    + " and " + Arrays.toString(preOutput.shape()));
+        }
+        int n = (int) preOutput.size(0);
+        if (preOutput.size(1) != classes) {
+            throw new IllegalArgumentException("student output has " + preOutput.size(1) + " units, but the objective "
+                    + "was configured for classes=" + classes);
+        }
+        if (labels.size(0) != n || labels.size(1) != layout.width()) {
+            throw new IllegalArgumentException("packed labels must be [" + n + ", " + layout.width() + "] (one-hot "
+                    + classes + " | teacher " + layout.teacherWidth() + " | epoch 1), got "
+                    + Arrays.toString(labels.shape()) + "; attach teacher outputs with kd-core's TeacherTargetIterator");
+        }
+        INDArray logitsArr = activationFn.getActivation(preOutput.dup(), true);
+        double[] student = logitsArr.dup('c').data().asDouble();
+        double[] packed = labels.dup('c').data().asDouble();
+        double[] maskData = mask == null ? null : mask.dup('c').data().asDouble();
+        Cached c = cache;
+        if (c != null && Arrays.equals(c.student, student) && Arrays.equals(c.labels, packed)
+                && Arrays.equals(c.mask, maskData)) {
+            return c;
+        }
+        int w = layout.width();
+        boolean[] valid = null;
+        if (mask != null) {
+            valid = new boolean[n];
+            int mw = (int) mask.size(1);
+            for (int i = 0; i < n; i++) {
+                valid[i] = maskData[i * mw] != 0;
+            }
+        }
+        Objective obj = objective();
+        boolean needLabels = obj.requiredInputs().contains(InputKind.LABELS);
+        int[] hard = needLabels ? new int[n] : null;
+        double[] teacher = topK == 0 ? new double[n * classes] : null;
+        int[] topIdx = topK > 0 ? new int[n * topK] : null;
+        double[] topLp = topK > 0 ? new double[n * topK] : null;
+        for (int i = 0; i < n; i++) {
+            int base = i * w;
+            if (needLabels) {
+                int label = -1;
+                for (int j = 0; j < classes; j++) {
+                    if (packed[base + j] > 0.5) {
+                        label = j;
+                        break;
+                    }
+                }
+                hard[i] = label;
+            }
+            if (topK == 0) {
+                System.arraycopy(packed, base + classes, teacher, i * classes, classes);
+            } else {
+                for (int j = 0; j < topK; j++) {
+                    topIdx[i * topK + j] = (int) packed[base + classes + j];
+                    topLp[i * topK + j] = packed[base + classes + topK + j];
+                }
+            }
+        }
+        double epoch = packed[layout.epochColumn()];
+        LogitRows rows = LogitRows.ofMatrix(student, teacher, hard, topK, topIdx, topLp, n, classes, valid,
+                DataType.DOUBLE, obj.describe());
+        RowsResult r = obj.evaluate(rows, epoch);
+        lastTerms = r.terms();
+        Cached fresh = new Cached(student, packed, maskData, r, rows);
+        cache = fresh;
+        return fresh;
+    }
+
+    @Override
+    public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Cached c = evaluate(labels, preOutput, activationFn, mask);
+        int n = (int) preOutput.size(0);
+        double[] scores = new double[n];
+        double[] rowValues = c.result.rowValues();
+        for (int j = 0; j < c.rows.count(); j++) {
+            scores[c.rows.position(j)] = rowValues == null ? c.result.value() : rowValues[j];
+        }
+        return Nd4j.create(scores, new long[] {n, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+    }
+
+    @Override
+    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
+                               boolean average) {
+        INDArray scores = computeScoreArray(labels, preOutput, activationFn, mask);
+        double sum = scores.sumNumber().doubleValue();
+        return average ? sum / scores.size(0) : sum;
+    }
+
+    @Override
+    public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Cached c = evaluate(labels, preOutput, activationFn, mask);
+        int n = (int) preOutput.size(0);
+        int count = c.rows.count();
+        double[] meanGrad = c.result.gradient();
+        double[] full = new double[n * classes];
+        for (int j = 0; j < count; j++) {
+            int pos = c.rows.position(j);
+            for (int k = 0; k < classes; k++) {
+                full[pos * classes + k] = meanGrad[j * classes + k] * count;
+            }
+        }
+        INDArray dLdOut = Nd4j.create(full, new long[] {n, classes}, DataType.DOUBLE).castTo(preOutput.dataType());
+        return activationFn.backprop(preOutput.dup(), dLdOut).getFirst();
+    }
+
+    @Override
+    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
+                                                          INDArray mask, boolean average) {
+        return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
+                computeGradient(labels, preOutput, activationFn, mask));
+    }
+
+    @Override
+    public String name() {
+        return "Distillation(" + objective + ")";
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DistillationLossFunction d && d.objective.equals(objective) && d.classes == classes
+                && d.topK == topK;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(objective, classes, topK);
+    }
+}
