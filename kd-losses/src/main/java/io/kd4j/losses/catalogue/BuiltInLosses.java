@@ -13,5 +13,8 @@ final class BuiltInLosses {
                 CrossEntropy::fromParams);
         LossCatalogue.register("SoftTargetKl", "Hinton KD: KL(teacher||student) at temperature T, x T^2",
                 SoftTargetKl::fromParams);
+        DivergenceEntries.register();
+        DecoupledEntries.register();
+        LongTailEntries.register();
     }
 }
