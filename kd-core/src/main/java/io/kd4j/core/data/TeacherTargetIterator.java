@@ -1,0 +1,167 @@
+package io.kd4j.core.data;
+
+import io.kd4j.core.teacher.Teacher;
+import io.kd4j.core.teacher.TeacherBatch;
+import io.kd4j.losses.dl4j.TargetLayout;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Attaches the teacher's outputs to every batch of a data set iterator, <em>before</em> the student's
+ * {@code fit()} sees the batch: the labels become the packed targets of a {@link TargetLayout}
+ * ({@code [one-hot | teacher logits | epoch]}), which the student's
+ * {@link io.kd4j.losses.dl4j.DistillationLossFunction} unpacks. Online teachers run here; cached
+ * teachers read their stored outputs here. Nothing runs inside the student's fit.
+ *
+ * <p>Every batch is checked: the hard labels must have {@code classes} columns and the teacher's
+ * logits the labels' shape; a mismatch is an error naming both shapes.
+ */
+public final class TeacherTargetIterator implements DataSetIterator {
+    private static final long serialVersionUID = 1L;
+
+    private final DataSetIterator base;
+    private final transient Teacher teacher;
+    private final TargetLayout layout;
+    private int epoch = 1;
+    private long position;
+    private long lastBatchStart;
+    private long teacherNanos;
+    private long examples;
+
+    public TeacherTargetIterator(DataSetIterator base, Teacher teacher, TargetLayout layout) {
+        this.base = Objects.requireNonNull(base, "data iterator must not be null");
+        this.teacher = Objects.requireNonNull(teacher, "teacher must not be null");
+        this.layout = Objects.requireNonNull(layout, "layout must not be null");
+        if (layout.topK() != 0) {
+            throw new IllegalArgumentException("TeacherTargetIterator attaches dense teacher logits; got topK="
+                    + layout.topK());
+        }
+    }
+
+    /** Sets the 1-based epoch written into the packed targets (schedules and warm-ups read it). */
+    public void setEpoch(int epoch) {
+        if (epoch < 1) {
+            throw new IllegalArgumentException("epoch must be >= 1, got " + epoch);
+        }
+        this.epoch = epoch;
+    }
+
+    /** Nanoseconds spent in the teacher since construction. */
+    public long teacherNanos() {
+        return teacherNanos;
+    }
+
+    /** Examples served since construction. */
+    public long examples() {
+        return examples;
+    }
+
+    /** Position in the data order of the first example of the last batch served. */
+    public long lastBatchStart() {
+        return lastBatchStart;
+    }
+
+    @Override
+    public DataSet next() {
+        return attach(base.next());
+    }
+
+    @Override
+    public DataSet next(int num) {
+        return attach(base.next(num));
+    }
+
+    private DataSet attach(org.nd4j.linalg.dataset.api.DataSet ds) {
+        INDArray features = ds.getFeatures();
+        INDArray labels = ds.getLabels();
+        if (features == null || labels == null) {
+            throw new IllegalArgumentException("each batch needs features and labels, got features="
+                    + (features == null ? "null" : Arrays.toString(features.shape())) + ", labels="
+                    + (labels == null ? "null" : Arrays.toString(labels.shape())));
+        }
+        if ((labels.rank() != 2 && labels.rank() != 3) || labels.size(1) != layout.classes()) {
+            throw new IllegalArgumentException("labels must be one-hot [batch, " + layout.classes()
+                    + "] (or [batch, " + layout.classes() + ", time]) for a student with " + layout.classes()
+                    + " classes, got " + Arrays.toString(labels.shape()));
+        }
+        long start = System.nanoTime();
+        INDArray logits = teacher.logits(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
+        teacherNanos += System.nanoTime() - start;
+        if (!Arrays.equals(logits.shape(), labels.shape())) {
+            throw new IllegalArgumentException("teacher outputs have shape " + Arrays.toString(logits.shape())
+                    + " but the labels have shape " + Arrays.toString(labels.shape())
+                    + ": the teacher and the student must have the same number of classes");
+        }
+        lastBatchStart = position;
+        int n = (int) features.size(0);
+        position += n;
+        examples += n;
+        INDArray packed;
+        if (labels.rank() == 2) {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
+            packed = Nd4j.hstack(labels, logits.castTo(labels.dataType()), epochCol);
+        } else {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1, labels.size(2)}, (double) epoch, labels.dataType());
+            packed = Nd4j.concat(1, labels, logits.castTo(labels.dataType()), epochCol);
+        }
+        return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
+    }
+
+    @Override
+    public boolean hasNext() {
+        return base.hasNext();
+    }
+
+    @Override
+    public int inputColumns() {
+        return base.inputColumns();
+    }
+
+    @Override
+    public int totalOutcomes() {
+        return layout.width();
+    }
+
+    @Override
+    public boolean resetSupported() {
+        return base.resetSupported();
+    }
+
+    /** False: the teacher must run on the training thread, outside DL4J's prefetch workspaces. */
+    @Override
+    public boolean asyncSupported() {
+        return false;
+    }
+
+    @Override
+    public void reset() {
+        base.reset();
+        position = 0;
+    }
+
+    @Override
+    public int batch() {
+        return base.batch();
+    }
+
+    @Override
+    public void setPreProcessor(DataSetPreProcessor preProcessor) {
+        base.setPreProcessor(preProcessor);
+    }
+
+    @Override
+    public DataSetPreProcessor getPreProcessor() {
+        return base.getPreProcessor();
+    }
+
+    @Override
+    public List<String> getLabels() {
+        return base.getLabels();
+    }
+}

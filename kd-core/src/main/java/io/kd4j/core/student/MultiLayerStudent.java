@@ -1,0 +1,106 @@
+package io.kd4j.core.student;
+
+import io.kd4j.core.teacher.OutputLayers;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/** A MultiLayerNetwork student. */
+final class MultiLayerStudent implements Student {
+    private final MultiLayerNetwork network;
+    private final int classes;
+
+    MultiLayerStudent(MultiLayerNetwork network) {
+        this.network = Objects.requireNonNull(network, "student network must not be null");
+        if (network.params() == null) {
+            throw new IllegalArgumentException("student network has no parameters: call init() first");
+        }
+        MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
+        Layer out = OutputLayers.require(conf.getConf(conf.getConfs().size() - 1), "the student's last layer");
+        long n = OutputLayers.outputs(out);
+        if (n < 1) {
+            throw new IllegalArgumentException("the student's output layer must declare nOut >= 1, got " + n);
+        }
+        this.classes = (int) n;
+    }
+
+    @Override
+    public int numClasses() {
+        return classes;
+    }
+
+    @Override
+    public long numParams() {
+        return network.numParams();
+    }
+
+    @Override
+    public String describe() {
+        return "MultiLayerNetwork student (" + network.getnLayers() + " layers, " + numParams() + " parameters)";
+    }
+
+    @Override
+    public Model network() {
+        return network;
+    }
+
+    @Override
+    public TrainingModel trainingModel(ILossFunction loss) {
+        MultiLayerConfiguration conf = network.getLayerWiseConfigurations().clone();
+        Layer out = conf.getConf(conf.getConfs().size() - 1).getLayer();
+        OutputLayers.setLoss(out, loss);
+        OutputLayers.setActivation(out, new ActivationIdentity());
+        MultiLayerNetwork copy = new MultiLayerNetwork(conf);
+        copy.init(network.params().dup(), false);
+        return new Training(copy, network.getLayerWiseConfigurations());
+    }
+
+    private static final class Training implements TrainingModel {
+        private final MultiLayerNetwork net;
+        private final MultiLayerConfiguration plainConf;
+
+        Training(MultiLayerNetwork net, MultiLayerConfiguration plainConf) {
+            this.net = net;
+            this.plainConf = plainConf;
+        }
+
+        @Override
+        public void fit(DataSetIterator iterator) {
+            net.fit(iterator);
+        }
+
+        @Override
+        public Model network() {
+            return net;
+        }
+
+        @Override
+        public void addListeners(TrainingListener... listeners) {
+            List<TrainingListener> all = new ArrayList<>(net.getListeners());
+            all.addAll(Arrays.asList(listeners));
+            net.setListeners(all);
+        }
+
+        @Override
+        public INDArray params() {
+            return net.params();
+        }
+
+        @Override
+        public Model exportPlain() {
+            MultiLayerNetwork plain = new MultiLayerNetwork(plainConf.clone());
+            plain.init(net.params().dup(), false);
+            return plain;
+        }
+    }
+}
