@@ -99,19 +99,11 @@ public final class Ltkd extends LogitLoss {
         }
         this.groups = groups.clone();
         this.members = new int[3][];
+        for (int c = 0; c < groups.length; c++) {
+            Objects.requireNonNull(groups[c], "group of class " + c + " must not be null");
+        }
         for (Group g : Group.values()) {
-            int k = 0;
-            for (int c = 0; c < groups.length; c++) {
-                if (Objects.requireNonNull(groups[c], "group of class " + c + " must not be null") == g) {
-                    k++;
-                }
-            }
-            members[g.ordinal()] = new int[k];
-            for (int c = 0, j = 0; c < groups.length; c++) {
-                if (groups[c] == g) {
-                    members[g.ordinal()][j++] = c;
-                }
-            }
+            members[g.ordinal()] = java.util.stream.IntStream.range(0, groups.length).filter(c -> groups[c] == g).toArray();
         }
         this.crossGroupWeight = Checks.nonNegative("crossGroupWeight", crossGroupWeight);
         this.withinGroupWeight = Checks.nonNegative("withinGroupWeight", withinGroupWeight);
