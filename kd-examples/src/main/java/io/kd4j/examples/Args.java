@@ -1,0 +1,67 @@
+package io.kd4j.examples;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** {@code --key value} command-line flags with defaults; unknown flags are an error listing the valid ones. */
+public final class Args {
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private final Set<String> known = new TreeSet<>();
+
+    private Args(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("expected a --flag, got '" + a + "'");
+            }
+            String key = a.substring(2);
+            if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                values.put(key, "true");
+            } else {
+                values.put(key, args[++i]);
+            }
+        }
+    }
+
+    public static Args parse(String[] args) {
+        return new Args(args == null ? new String[0] : args);
+    }
+
+    public String text(String key, String def) {
+        known.add(key);
+        return values.getOrDefault(key, def);
+    }
+
+    public int integer(String key, int def) {
+        String v = text(key, null);
+        try {
+            return v == null ? def : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    public double real(String key, double def) {
+        String v = text(key, null);
+        try {
+            return v == null ? def : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + key + " must be a number, got '" + v + "'");
+        }
+    }
+
+    public boolean flag(String key) {
+        return Boolean.parseBoolean(text(key, "false"));
+    }
+
+    /** Rejects flags nobody asked for. */
+    public void finish() {
+        Set<String> unknown = new TreeSet<>(values.keySet());
+        unknown.removeAll(known);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown flag(s) " + unknown + "; valid flags: " + known);
+        }
+    }
+}

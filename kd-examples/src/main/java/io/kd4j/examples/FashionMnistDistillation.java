@@ -1,0 +1,175 @@
+package io.kd4j.examples;
+
+import io.kd4j.core.cache.TeacherCache;
+import io.kd4j.core.data.InMemoryDataSetIterator;
+import io.kd4j.core.metrics.Metrics;
+import io.kd4j.core.student.Student;
+import io.kd4j.core.teacher.Teacher;
+import io.kd4j.core.train.DistillationResult;
+import io.kd4j.core.train.Distiller;
+import io.kd4j.examples.data.FashionMnist;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The main example: Fashion-MNIST end to end. Trains a CNN teacher, then the same small MLP student
+ * twice with the same initialisation and data order (hard labels only, and with KD from the cached
+ * teacher), and prints teacher / student alone / student with KD test accuracy, parameter counts and
+ * wall time. Protocol: accuracy of the last epoch, fixed seeds, nothing tuned on the test set.
+ *
+ * <p>Flags: {@code --data DIR|embedded} (default: the Debian package's files when installed, else the
+ * embedded subset), {@code --teacher-epochs}, {@code --student-epochs}, {@code --hidden},
+ * {@code --temperature}, {@code --kd-weight}, {@code --seed}, {@code --batch}, {@code --train-limit},
+ * {@code --online} (run the teacher on every batch instead of caching), {@code --work DIR},
+ * {@code --report FILE} (write the table as markdown).
+ */
+public final class FashionMnistDistillation {
+
+    /** One row of the result table. */
+    public record Row(String model, double accuracy, long parameters, double seconds) {
+    }
+
+    /** The example's result. */
+    public record Result(String data, List<Row> rows, String objective) {
+        public Row row(String model) {
+            return rows.stream().filter(r -> r.model().equals(model)).findFirst().orElseThrow();
+        }
+    }
+
+    private FashionMnistDistillation() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try {
+            runExample(args);
+        } catch (IllegalArgumentException | IOException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    public static Result runExample(String[] argv) throws IOException {
+        Args args = Args.parse(argv);
+        String dataDir = args.text("data", null);
+        int teacherEpochs = args.integer("teacher-epochs", 6);
+        int studentEpochs = args.integer("student-epochs", 10);
+        int hidden = args.integer("hidden", 32);
+        double temperature = args.real("temperature", 4.0);
+        double kdWeight = args.real("kd-weight", 0.9);
+        long seed = args.integer("seed", 42);
+        int batch = args.integer("batch", 64);
+        int trainLimit = args.integer("train-limit", 0);
+        boolean online = args.flag("online");
+        Path work = Path.of(args.text("work", "target/kd4j-example"));
+        String report = args.text("report", null);
+        args.finish();
+        if (kdWeight < 0 || kdWeight > 1) {
+            throw new IllegalArgumentException("--kd-weight must be in [0, 1], got " + kdWeight);
+        }
+        PrintStream out = System.out;
+
+        FashionMnist.Data data = FashionMnist.load(dataDir);
+        INDArray trainX = data.train().features();
+        INDArray trainY = data.train().labels();
+        if (trainLimit > 0 && trainLimit < data.train().size()) {
+            trainX = trainX.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
+            trainY = trainY.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
+        }
+        String source = data.source() + (trainLimit > 0 ? ", first " + trainX.size(0) + " training examples" : "");
+        out.println("data: " + source);
+        InMemoryDataSetIterator test = new InMemoryDataSetIterator(data.test().features(), data.test().labels(), 500, null);
+        List<Row> rows = new ArrayList<>();
+
+        // 1. teacher: plain DL4J training
+        MultiLayerNetwork teacherNet = Models.cnnTeacher(seed);
+        long t0 = System.nanoTime();
+        trainPlain(teacherNet, new InMemoryDataSetIterator(trainX, trainY, batch, seed), teacherEpochs, "teacher", out);
+        rows.add(new Row("teacher (CNN)", Metrics.accuracy(teacherNet, test), teacherNet.numParams(), secondsSince(t0)));
+
+        // 2. student alone: hard labels only
+        MultiLayerNetwork alone = Models.mlpStudent(seed + 1, hidden);
+        t0 = System.nanoTime();
+        trainPlain(alone, new InMemoryDataSetIterator(trainX, trainY, batch, seed + 2), studentEpochs, "student alone", out);
+        rows.add(new Row("student alone (MLP 784-" + hidden + "-10)", Metrics.accuracy(alone, test), alone.numParams(),
+                secondsSince(t0)));
+
+        // 3. the same student with KD (same initialisation, same data order)
+        String objective = String.format(Locale.ROOT, "%s*CrossEntropy + %s*SoftTargetKl(temperature=%s)",
+                1 - kdWeight, kdWeight, temperature);
+        t0 = System.nanoTime();
+        Teacher teacher = Teacher.of(teacherNet);
+        if (!online) {
+            Files.createDirectories(work);
+            Path cache = work.resolve("teacher-" + teacher.fingerprint() + ".kdc");
+            TeacherCache.write(teacher, new InMemoryDataSetIterator(trainX, trainY, 500, null), cache);
+            teacher = TeacherCache.open(cache, teacher);
+        }
+        DistillationResult kd = Distiller.builder()
+                .teacher(teacher)
+                .objective(objective)
+                .epochs(studentEpochs)
+                .seed(seed)
+                .data(source)
+                .progress(out, 100)
+                .build()
+                .distill(Student.of(Models.mlpStudent(seed + 1, hidden)),
+                        new InMemoryDataSetIterator(trainX, trainY, batch, seed + 2));
+        Model student = kd.student();
+        rows.add(new Row("student with KD (MLP 784-" + hidden + "-10)", Metrics.accuracy(student, test),
+                student.numParams(), secondsSince(t0)));
+        kd.save(work.resolve("student-kd.zip"));
+
+        Result result = new Result(source, rows, objective);
+        String table = table(result, seed, teacherEpochs, studentEpochs, batch, online);
+        out.println();
+        out.print(table);
+        if (report != null) {
+            Path p = Path.of(report);
+            if (p.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(p.toAbsolutePath().getParent());
+            }
+            Files.writeString(p, table);
+            out.println("wrote " + p);
+        }
+        return result;
+    }
+
+    static String table(Result r, long seed, int teacherEpochs, int studentEpochs, int batch, boolean online) {
+        StringBuilder b = new StringBuilder();
+        b.append("| model | test accuracy | parameters | wall time (s) |\n|---|---|---|---|\n");
+        for (Row row : r.rows()) {
+            b.append(String.format(Locale.ROOT, "| %s | %.2f %% | %,d | %.1f |%n", row.model(), 100 * row.accuracy(),
+                    row.parameters(), row.seconds()));
+        }
+        b.append(String.format(Locale.ROOT, "%ndata: %s; seed %d; teacher %d epochs, students %d epochs, batch %d, "
+                        + "Adam 1e-3; objective %s; teacher %s; accuracy of the last epoch on the test set, nothing tuned on it.%n",
+                r.data(), seed, teacherEpochs, studentEpochs, batch, r.objective(), online ? "online" : "cached"));
+        return b.toString();
+    }
+
+    private static void trainPlain(MultiLayerNetwork net, InMemoryDataSetIterator it, int epochs, String name,
+                                   PrintStream out) {
+        long start = System.nanoTime();
+        for (int e = 1; e <= epochs; e++) {
+            it.reset();
+            net.fit(it);
+            double elapsed = secondsSince(start);
+            long eta = Math.round(elapsed / e * (epochs - e));
+            out.printf(Locale.ROOT, "%s epoch %d/%d: score %.4f, %.1f s, ETA %d:%02d%n", name, e, epochs, net.score(),
+                    elapsed, eta / 60, eta % 60);
+        }
+    }
+
+    private static double secondsSince(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}
