@@ -41,8 +41,15 @@ final class DivergenceMath {
         return a == 0 ? 0.0 : a * (b - c);
     }
 
-    /** Sign with {@code sign(0) = 0}, as {@code torch.sign} and the TVD subgradient use. */
-    static double sign(double x) {
-        return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
+    /**
+     * Probability differences at most this large are ties for the TVD subgradient: two routes to the
+     * same probability (a stored teacher log-probability and the student's log-softmax) differ by a few
+     * ulps, and a sign taken of that rounding noise would give an O(q) gradient at equality.
+     */
+    static final double TIE = 1e-12;
+
+    /** The TVD subgradient's sign of a probability difference: 0 for a tie ({@code |x| <= TIE}), else ±1. */
+    static double tieSign(double x) {
+        return x > TIE ? 1.0 : x < -TIE ? -1.0 : 0.0;
     }
 }

@@ -21,7 +21,9 @@ import java.util.Set;
  *   dl/ds_j = (u_j - q_j Σ u) / T,  u_j = 0.5 q_j sign(q_j - p_j)   for j ∈ top
  *                                   u_j = 0.5 q_j sign(q_rest - r)  for j ∉ top
  * </pre>
- * with {@code sign(0) = 0} (subgradient). When {@code k = classes} the tail bin is dropped and the loss
+ * with {@code sign(x) = 0} for {@code |x| <= 1e-12} (subgradient; the stored teacher log-probabilities
+ * and the student's log-softmax are two routes to a probability, so a teacher equal to the student
+ * differs from it by rounding noise, whose sign would otherwise give an O(q) gradient). When {@code k = classes} the tail bin is dropped and the loss
  * is {@link TotalVariation} given {@code lp = log_softmax(t / T)}.
  *
  * <p>Reference: DistillKit (arcee-ai) {@code distillkit.lossfuncs} {@code sparse_tvd} with
@@ -72,7 +74,7 @@ public final class SparseTopKTvd extends RowwiseLogitLoss {
         if (top.hasRest()) {
             double d = Math.exp(top.logStudentRest()) - Math.exp(top.logRest());
             sum += Math.abs(d);
-            double g = 0.5 * DivergenceMath.sign(d);
+            double g = 0.5 * DivergenceMath.tieSign(d);
             for (int j = 0; j < c; j++) {
                 scratch[u + j] = g * Math.exp(scratch[j]);
             }
@@ -82,7 +84,7 @@ public final class SparseTopKTvd extends RowwiseLogitLoss {
             double q = Math.exp(scratch[j]);
             double d = q - Math.exp(scratch[t + i]);
             sum += Math.abs(d);
-            scratch[u + j] = 0.5 * q * DivergenceMath.sign(d);
+            scratch[u + j] = 0.5 * q * DivergenceMath.tieSign(d);
         }
         DivergenceMath.softmaxChain(scratch, u, scratch, 0, c, 1.0 / tau, grad, off);
         return 0.5 * sum;

@@ -22,7 +22,8 @@ import java.util.Set;
  * </pre>
  * The absolute value is not differentiable where {@code p_c = q_c}; the gradient is the subgradient
  * with {@code sign(0) = 0} (as {@code torch.abs}'s backward), so it is exactly zero when student and
- * teacher agree. Reference code: DistiLLM {@code distillm/losses.py} {@code tv_distance}
+ * teacher agree; differences {@code |q_c - p_c| <= 1e-12} count as ties (rounding noise between two
+ * routes to the same probability, see {@link SparseTopKTvd}), where torch's sign is 0 only at exact 0. Reference code: DistiLLM {@code distillm/losses.py} {@code tv_distance}
  * ({@code 0.5 * sum |p - q|} per token, mean over the tokens whose label is not -100, float32, no
  * temperature). DistillKit's dense {@code TVDLoss} is the same per token but multiplies by {@code T²};
  * we do not (as DistiLLM and TRL apply temperature without {@code T²}). Bounded by 1.
@@ -58,7 +59,7 @@ public final class TotalVariation extends RowwiseLogitLoss {
             double q = Math.exp(scratch[c + j]);
             double d = q - scratch[j];
             sum += Math.abs(d);
-            scratch[2 * c + j] = 0.5 * q * DivergenceMath.sign(d);
+            scratch[2 * c + j] = 0.5 * q * DivergenceMath.tieSign(d);
         }
         DivergenceMath.softmaxChain(scratch, 2 * c, scratch, c, c, 1.0 / tau, grad, off);
         return 0.5 * sum;
