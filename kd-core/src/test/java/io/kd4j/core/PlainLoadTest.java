@@ -37,8 +37,12 @@ class PlainLoadTest {
         r.save(model);
         INDArray x = train.get(3).getFeatures();
         Path features = dir.resolve("x.csv");
-        Files.writeString(features, Arrays.stream(x.toFloatVector()).mapToObj(f -> Float.toString(f))
-                .collect(Collectors.joining(",")));
+        float[] xs = x.toFloatVector();
+        StringBuilder csv = new StringBuilder();
+        for (float f : xs) {
+            csv.append(csv.length() == 0 ? "" : ",").append(f);
+        }
+        Files.writeString(features, csv.toString());
         String expected = Arrays.toString(((MultiLayerNetwork) r.student()).output(x).toFloatVector());
 
         // When a child JVM with the class path minus kd4j's modules loads it with plain DL4J
