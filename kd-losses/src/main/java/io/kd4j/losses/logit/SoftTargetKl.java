@@ -1,6 +1,7 @@
 package io.kd4j.losses.logit;
 
 import io.kd4j.losses.api.InputKind;
+import io.kd4j.losses.api.LogitLoss;
 import io.kd4j.losses.api.LogitMath;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.LossParams;
@@ -25,7 +26,9 @@ import java.util.Set;
  * ({@code kl_div(..., size_average=False) * T**2 / batch}): identical values.
  *
  * <p>Catalogue name {@code SoftTargetKl}; parameters: {@code temperature} &gt; 0, default 4.0
- * (mdistiller's CIFAR-100 KD config), and the schedule keys of {@link TemperatureSchedule}.
+ * (mdistiller's CIFAR-100 KD config), and the schedule keys of {@link TemperatureSchedule};
+ * {@code standardize} (default false): z-score both logit rows first ({@link StandardizedLogits},
+ * Sun et al., CVPR 2024; the temperature then acts on the z-scores, {@code T²} kept).
  * Inputs: {@code student_logits}, {@code teacher_logits}. Combine it with {@link CrossEntropy}
  * through an objective's named weights, e.g. {@code 0.1*CrossEntropy + 0.9*SoftTargetKl}.
  */
@@ -41,8 +44,13 @@ public final class SoftTargetKl extends RowwiseLogitLoss {
         return new SoftTargetKl(TemperatureSchedule.constant(temperature));
     }
 
-    public static SoftTargetKl fromParams(LossParams p) {
-        return new SoftTargetKl(TemperatureSchedule.fromParams(p, 4.0));
+    /**
+     * Reads the catalogue parameters: the temperature keys and {@code standardize} (default false;
+     * when true the loss is wrapped in {@link StandardizedLogits}, so the result is a {@link LogitLoss}).
+     */
+    public static LogitLoss fromParams(LossParams p) {
+        SoftTargetKl kd = new SoftTargetKl(TemperatureSchedule.fromParams(p, 4.0));
+        return p.flag("standardize", false) ? new StandardizedLogits(kd) : kd;
     }
 
     @Override
