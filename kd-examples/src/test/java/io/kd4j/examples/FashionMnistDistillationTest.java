@@ -1,0 +1,65 @@
+package io.kd4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kd4j.examples.data.FashionMnist;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FashionMnistDistillationTest {
+
+    @Test
+    void givenTinyBudget_whenMainExampleRuns_thenPrintsThreeRowsAndSavesStudent(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("report.md");
+        FashionMnistDistillation.Result r = FashionMnistDistillation.runExample(new String[] {
+            "--data", "embedded", "--train-limit", "300", "--teacher-epochs", "1", "--student-epochs", "1",
+            "--work", dir.toString(), "--report", report.toString()});
+        assertEquals(3, r.rows().size());
+        for (FashionMnistDistillation.Row row : r.rows()) {
+            assertTrue(row.accuracy() > 0.1 && row.accuracy() <= 1.0, row.toString());
+            assertTrue(row.parameters() > 0);
+        }
+        assertTrue(Files.exists(dir.resolve("student-kd.zip")));
+        assertTrue(Files.readString(report).contains("| student with KD (MLP 784-32-10) |"));
+    }
+
+    @Test
+    void givenEmbeddedSubset_whenLoaded_thenStratifiedAndScaled() throws IOException {
+        FashionMnist.Data d = FashionMnist.embedded();
+        assertEquals(8000, d.train().size());
+        assertEquals(2000, d.test().size());
+        int[] counts = new int[10];
+        for (int c : d.train().classes()) {
+            counts[c]++;
+        }
+        for (int c : counts) {
+            assertEquals(800, c);
+        }
+        assertEquals(1.0, d.train().features().maxNumber().doubleValue(), 1e-6);
+        assertEquals(0.0, d.train().features().minNumber().doubleValue(), 1e-6);
+    }
+
+    @Test
+    void givenMissingOrCorruptData_whenLoaded_thenClearError(@TempDir Path dir) throws IOException {
+        IOException missing = assertThrows(IOException.class, () -> FashionMnist.load(dir.toString()));
+        assertTrue(missing.getMessage().contains("train-images-idx3-ubyte.gz is missing"), missing.getMessage());
+        for (String f : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+            Files.write(dir.resolve(f), new byte[] {1, 2, 3, 4});
+        }
+        IOException corrupt = assertThrows(IOException.class, () -> FashionMnist.load(dir.toString()));
+        assertTrue(corrupt.getMessage().contains("not a gzip file"), corrupt.getMessage());
+    }
+
+    @Test
+    void givenUnknownFlag_whenRun_thenErrorListsValidFlags() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FashionMnistDistillation.runExample(new String[] {"--epochs", "3"}));
+        assertTrue(e.getMessage().startsWith("unknown flag(s) [epochs]; valid flags: ["), e.getMessage());
+    }
+}
