@@ -104,7 +104,7 @@ public final class FashionMnistDistillation {
 
         // 3. the same student with KD (same initialisation, same data order)
         String objective = String.format(Locale.ROOT, "%s*CrossEntropy + %s*SoftTargetKl(temperature=%s)",
-                1 - kdWeight, kdWeight, temperature);
+                Math.round((1 - kdWeight) * 1e9) / 1e9, kdWeight, temperature);
         t0 = System.nanoTime();
         Teacher teacher = Teacher.of(teacherNet);
         if (!online) {
