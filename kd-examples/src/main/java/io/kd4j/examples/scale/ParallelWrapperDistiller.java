@@ -1,0 +1,105 @@
+package io.kd4j.examples.scale;
+
+import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.student.Student;
+import io.kd4j.core.student.TrainingModel;
+import io.kd4j.core.teacher.Teacher;
+import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.dl4j.DistillationLossFunction;
+import io.kd4j.losses.dl4j.TargetLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.parallelism.ParallelWrapper;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Distillation through DL4J's {@link ParallelWrapper}: several workers on one machine, each training
+ * a replica of the student that DL4J builds from its JSON configuration (so the
+ * {@link DistillationLossFunction} travels inside it), with parameter averaging (or shared
+ * gradients). The objective and the losses are exactly those of {@code Distiller}; only the trainer
+ * differs.
+ *
+ * <p>Workers start from the same parameters in every {@code fit} ({@link ReplicaBarrier} closes a
+ * start-up race of ParallelWrapper), so with plain SGD and averaging after every step, {@code w}
+ * workers on batches of {@code b} give the same student as one worker on batches of {@code w·b}
+ * (tested).
+ *
+ * <p>The teacher runs in kd-core's {@link TeacherTargetIterator} on the thread that feeds the
+ * workers, never inside a worker's fit: the iterator is not asynchronous, so ParallelWrapper does not
+ * move it onto a prefetch thread, and the workers receive packed batches only.
+ *
+ * @param workers number of workers, &gt;= 2 (ParallelWrapper's minimum)
+ * @param averagingFrequency iterations between parameter averaging, &gt;= 1 (AVERAGING mode)
+ * @param mode ParallelWrapper's training mode (AVERAGING or SHARED_GRADIENTS)
+ * @param epochs passes over the data, &gt;= 1
+ * @param seed ND4J's random seed for the run
+ */
+public record ParallelWrapperDistiller(int workers, int averagingFrequency, ParallelWrapper.TrainingMode mode,
+                                       int epochs, long seed) {
+    public ParallelWrapperDistiller {
+        if (workers < 2) {
+            throw new IllegalArgumentException("workers must be >= 2 (ParallelWrapper's minimum), got " + workers);
+        }
+        if (averagingFrequency < 1) {
+            throw new IllegalArgumentException("averagingFrequency must be >= 1, got " + averagingFrequency);
+        }
+        Objects.requireNonNull(mode, "mode must not be null");
+        if (mode == ParallelWrapper.TrainingMode.CUSTOM) {
+            throw new IllegalArgumentException("mode must be AVERAGING or SHARED_GRADIENTS, got CUSTOM");
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+    }
+
+    /** The trained plain student (original output layer) and the wall time of each epoch. */
+    public record Result(Model student, List<Double> epochSeconds) {
+    }
+
+    /**
+     * Distils {@code student} from {@code teacher} over {@code train} (resettable when epochs &gt; 1).
+     */
+    public Result distill(Student student, Teacher teacher, Objective objective, DataSetIterator train) {
+        Objects.requireNonNull(student, "student must not be null");
+        Objects.requireNonNull(objective, "objective must not be null");
+        Objects.requireNonNull(train, "training iterator must not be null");
+        if (epochs > 1 && !train.resetSupported()) {
+            throw new IllegalArgumentException("training iterator must support reset() for epochs > 1");
+        }
+        Nd4j.getRandom().setSeed(seed);
+        TargetLayout layout = TargetLayout.dense(student.numClasses());
+        TrainingModel model = student.trainingModel(DistillationLossFunction.of(objective, layout));
+        TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
+        List<Double> seconds = new ArrayList<>();
+        ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model.network())
+                .workers(workers)
+                .averagingFrequency(averagingFrequency)
+                .trainingMode(mode)
+                .prefetchBuffer(0)
+                .build();
+        ReplicaBarrier barrier = new ReplicaBarrier();
+        wrapper.setListeners(barrier);
+        try {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                if (train.resetSupported()) {
+                    data.reset();
+                }
+                data.setEpoch(epoch);
+                long start = System.nanoTime();
+                barrier.arm(workers);
+                wrapper.fit(barrier.gate(data));
+                seconds.add((System.nanoTime() - start) / 1e9);
+                double sum = model.params().sumNumber().doubleValue();
+                if (!Double.isFinite(sum)) {
+                    throw new IllegalStateException("student parameters became non-finite during epoch " + epoch);
+                }
+            }
+        } finally {
+            wrapper.shutdown();
+        }
+        return new Result(model.exportPlain(), List.copyOf(seconds));
+    }
+}

@@ -1,0 +1,203 @@
+package io.kd4j.examples.scale;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.core.storage.Persistable;
+import org.deeplearning4j.core.storage.StatsStorageRouter;
+import org.deeplearning4j.core.storage.StorageMetaData;
+import org.deeplearning4j.core.storage.listener.RoutingIterationListener;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+/**
+ * Closes a race in DL4J 1.0.0-M2.1's ParallelWrapper: worker 0 trains the root model itself while
+ * each other worker, on its own thread, copies the root's parameters when it starts. When worker 0
+ * receives its first batch before a sibling has copied them, that sibling starts from parameters that
+ * already took a step (observed here: of two identical runs without this barrier, one differed from the
+ * exact result in the third significant digit; with it, repeated runs are identical). Every worker
+ * clones ParallelWrapper's listeners <em>after</em> copying the parameters; this listener counts those
+ * clones, and {@link #gate} holds the first batch of each {@code fit} until all workers have.
+ */
+final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterationListener {
+    private static final long serialVersionUID = 1L;
+    private static final long TIMEOUT_SECONDS = 120;
+
+    private transient volatile CountDownLatch started = new CountDownLatch(0);
+    private String workerId;
+    private String sessionId;
+
+    /** Expects {@code workers} workers to start (call before each {@code ParallelWrapper.fit}). */
+    void arm(int workers) {
+        started = new CountDownLatch(workers);
+    }
+
+    private void awaitWorkers() {
+        try {
+            if (!started.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("ParallelWrapper workers did not start within " + TIMEOUT_SECONDS
+                        + " s (" + started.getCount() + " still copying the model)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for ParallelWrapper workers", e);
+        }
+    }
+
+    @Override
+    public RoutingIterationListener clone() {
+        started.countDown(); // called by each worker thread once its replica holds the root's parameters
+        return this;
+    }
+
+    @Override
+    public void setStorageRouter(StatsStorageRouter router) {
+        // nothing is reported
+    }
+
+    @Override
+    public StatsStorageRouter getStorageRouter() {
+        return NoRouter.INSTANCE;
+    }
+
+    @Override
+    public void setWorkerID(String workerId) {
+        this.workerId = workerId;
+    }
+
+    @Override
+    public String getWorkerID() {
+        return workerId;
+    }
+
+    @Override
+    public void setSessionID(String sessionId) {
+        this.sessionId = sessionId;
+    }
+
+    @Override
+    public String getSessionID() {
+        return sessionId;
+    }
+
+    @Override
+    public void iterationDone(Model model, int iteration, int epoch) {
+        // not a reporting listener
+    }
+
+    /** {@code data}, whose first batch waits until every worker has copied the root's parameters. */
+    DataSetIterator gate(DataSetIterator data) {
+        return new Gate(data, this);
+    }
+
+    private static final class Gate implements DataSetIterator {
+        private static final long serialVersionUID = 1L;
+        private final DataSetIterator inner;
+        private final transient ReplicaBarrier barrier;
+        private boolean opened;
+
+        Gate(DataSetIterator inner, ReplicaBarrier barrier) {
+            this.inner = inner;
+            this.barrier = barrier;
+        }
+
+        private org.nd4j.linalg.dataset.DataSet pass(org.nd4j.linalg.dataset.DataSet ds) {
+            if (!opened) {
+                barrier.awaitWorkers();
+                opened = true;
+            }
+            return ds;
+        }
+
+        @Override
+        public org.nd4j.linalg.dataset.DataSet next(int num) {
+            return pass(inner.next(num));
+        }
+
+        @Override
+        public org.nd4j.linalg.dataset.DataSet next() {
+            return pass(inner.next());
+        }
+
+        @Override
+        public boolean hasNext() {
+            return inner.hasNext();
+        }
+
+        @Override
+        public int inputColumns() {
+            return inner.inputColumns();
+        }
+
+        @Override
+        public int totalOutcomes() {
+            return inner.totalOutcomes();
+        }
+
+        @Override
+        public boolean resetSupported() {
+            return inner.resetSupported();
+        }
+
+        @Override
+        public boolean asyncSupported() {
+            return false;
+        }
+
+        @Override
+        public void reset() {
+            inner.reset();
+        }
+
+        @Override
+        public int batch() {
+            return inner.batch();
+        }
+
+        @Override
+        public void setPreProcessor(DataSetPreProcessor preProcessor) {
+            inner.setPreProcessor(preProcessor);
+        }
+
+        @Override
+        public DataSetPreProcessor getPreProcessor() {
+            return inner.getPreProcessor();
+        }
+
+        @Override
+        public List<String> getLabels() {
+            return inner.getLabels();
+        }
+    }
+
+    private enum NoRouter implements StatsStorageRouter {
+        INSTANCE;
+
+        @Override
+        public void putStorageMetaData(StorageMetaData m) {
+        }
+
+        @Override
+        public void putStorageMetaData(Collection<? extends StorageMetaData> m) {
+        }
+
+        @Override
+        public void putStaticInfo(Persistable p) {
+        }
+
+        @Override
+        public void putStaticInfo(Collection<? extends Persistable> p) {
+        }
+
+        @Override
+        public void putUpdate(Persistable p) {
+        }
+
+        @Override
+        public void putUpdate(Collection<? extends Persistable> p) {
+        }
+    }
+}

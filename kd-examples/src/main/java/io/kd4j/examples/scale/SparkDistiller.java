@@ -1,0 +1,83 @@
+package io.kd4j.examples.scale;
+
+import io.kd4j.core.student.Student;
+import io.kd4j.core.student.TrainingModel;
+import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.dl4j.DistillationLossFunction;
+import io.kd4j.losses.dl4j.TargetLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Distillation through DL4J's Spark trainers ({@link SparkDl4jMultiLayer} / {@link SparkComputationGraph}
+ * with any {@link TrainingMaster}, e.g. parameter averaging). The student's training copy carries the
+ * {@link DistillationLossFunction} in its configuration, which DL4J ships to the executors; the data
+ * are packed batches whose labels already hold the teacher's outputs ({@link PackedBatches},
+ * {@link SparkTeacherOutputs#attach}). No teacher runs inside the student's Spark fit.
+ *
+ * @param epochs passes over the packed data, &gt;= 1; each pass sees its epoch in the packed labels
+ */
+public record SparkDistiller(int epochs) {
+    public SparkDistiller {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+    }
+
+    /** The trained plain student (original output layer) and the wall time of each epoch. */
+    public record Result(Model student, List<Double> epochSeconds) {
+    }
+
+    /**
+     * Distils {@code student} on {@code packed}: batches packed for the layout
+     * {@code TargetLayout.dense(student.numClasses())}.
+     */
+    public Result distill(JavaSparkContext sc, Student student, Objective objective, JavaRDD<DataSet> packed,
+                          TrainingMaster<?, ?> trainingMaster) {
+        Objects.requireNonNull(sc, "sc must not be null");
+        Objects.requireNonNull(student, "student must not be null");
+        Objects.requireNonNull(objective, "objective must not be null");
+        Objects.requireNonNull(packed, "packed must not be null");
+        Objects.requireNonNull(trainingMaster, "trainingMaster must not be null");
+        TargetLayout layout = TargetLayout.dense(student.numClasses());
+        TrainingModel model = student.trainingModel(DistillationLossFunction.of(objective, layout));
+        int epochColumn = layout.epochColumn();
+        int width = layout.width();
+        List<Double> seconds = new ArrayList<>();
+        SparkDl4jMultiLayer mln = model.network() instanceof MultiLayerNetwork m
+                ? new SparkDl4jMultiLayer(sc, m, trainingMaster) : null;
+        SparkComputationGraph cg = model.network() instanceof ComputationGraph g
+                ? new SparkComputationGraph(sc, g, trainingMaster) : null;
+        for (int epoch = 1; epoch <= epochs; epoch++) {
+            int e = epoch;
+            JavaRDD<DataSet> data = packed.map(ds -> {
+                if (ds.getLabels().size(1) != width) {
+                    throw new IllegalArgumentException("packed labels must have " + width + " columns, got "
+                            + ds.getLabels().size(1) + ": pack them with PackedBatches or SparkTeacherOutputs");
+                }
+                return PackedBatches.withEpoch(ds, epochColumn, e);
+            });
+            long start = System.nanoTime();
+            Model trained = mln != null ? mln.fit(data) : cg.fit(data);
+            seconds.add((System.nanoTime() - start) / 1e9);
+            if (trained != model.network()) {
+                throw new IllegalStateException("the Spark trainer returned a network other than the student's training copy");
+            }
+            double sum = model.params().sumNumber().doubleValue();
+            if (!Double.isFinite(sum)) {
+                throw new IllegalStateException("student parameters became non-finite during epoch " + epoch);
+            }
+        }
+        return new Result(model.exportPlain(), List.copyOf(seconds));
+    }
+}
