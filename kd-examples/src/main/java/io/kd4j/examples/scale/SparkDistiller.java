@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -60,13 +61,7 @@ public record SparkDistiller(int epochs) {
                 ? new SparkComputationGraph(sc, g, trainingMaster) : null;
         for (int epoch = 1; epoch <= epochs; epoch++) {
             int e = epoch;
-            JavaRDD<DataSet> data = packed.map(ds -> {
-                if (ds.getLabels().size(1) != width) {
-                    throw new IllegalArgumentException("packed labels must have " + width + " columns, got "
-                            + ds.getLabels().size(1) + ": pack them with PackedBatches or SparkTeacherOutputs");
-                }
-                return PackedBatches.withEpoch(ds, epochColumn, e);
-            });
+            JavaRDD<DataSet> data = packed.map(new SetEpoch(width, epochColumn, epoch));
             long start = System.nanoTime();
             Model trained = mln != null ? mln.fit(data) : cg.fit(data);
             seconds.add((System.nanoTime() - start) / 1e9);
@@ -79,5 +74,29 @@ public record SparkDistiller(int epochs) {
             }
         }
         return new Result(model.exportPlain(), List.copyOf(seconds));
+    }
+
+    /** Writes the epoch into each packed batch on the executor (a class, not a lambda: see below). */
+    // Serialised lambdas captured in this class failed to deserialise on JDK 17 ("too many arguments").
+    private static final class SetEpoch implements Function<DataSet, DataSet> {
+        private static final long serialVersionUID = 1L;
+        private final int width;
+        private final int epochColumn;
+        private final int epoch;
+
+        SetEpoch(int width, int epochColumn, int epoch) {
+            this.width = width;
+            this.epochColumn = epochColumn;
+            this.epoch = epoch;
+        }
+
+        @Override
+        public DataSet call(DataSet ds) {
+            if (ds.getLabels().size(1) != width) {
+                throw new IllegalArgumentException("packed labels must have " + width + " columns, got "
+                        + ds.getLabels().size(1) + ": pack them with PackedBatches or SparkTeacherOutputs");
+            }
+            return PackedBatches.withEpoch(ds, epochColumn, epoch);
+        }
     }
 }

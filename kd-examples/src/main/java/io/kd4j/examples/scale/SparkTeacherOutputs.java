@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -60,17 +61,8 @@ public final class SparkTeacherOutputs {
         Broadcast<byte[]> zip = sc.broadcast(zip(teacherNetwork));
         boolean graph = teacherNetwork instanceof ComputationGraph;
         String expected = driverTeacher.fingerprint();
-        JavaRDD<DataSet> logits = batches.mapPartitions(part -> {
-            Teacher teacher = restore(zip.value(), graph, expected);
-            List<DataSet> out = new ArrayList<>();
-            while (part.hasNext()) {
-                DataSet ds = part.next();
-                out.add(new DataSet(ds.getFeatures(),
-                        teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(), 0)),
-                        ds.getFeaturesMaskArray(), null));
-            }
-            return out.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<DataSet> logits = batches.mapPartitions(new ComputeLogits(zip, graph, expected))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             logits.count(); // all partitions in parallel; the writer then streams them in order
             Iterator<DataSet> inOrder = logits.toLocalIterator();
@@ -107,16 +99,8 @@ public final class SparkTeacherOutputs {
         boolean graph = teacherNetwork instanceof ComputationGraph;
         int classes = layout.classes();
         int topK = layout.topK();
-        JavaRDD<DataSet> packed = batches.mapPartitions(part -> {
-            List<DataSet> plain = new ArrayList<>();
-            part.forEachRemaining(plain::add);
-            if (plain.isEmpty()) {
-                return plain.iterator();
-            }
-            Teacher teacher = restore(zip.value(), graph, expected);
-            return PackedBatches.pack(new ListDataSetIterator<>(plain, 1), teacher, new TargetLayout(classes, topK))
-                    .iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<DataSet> packed = batches.mapPartitions(new Attach(zip, graph, expected, classes, topK))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         packed.count();
         return packed;
     }
@@ -151,5 +135,65 @@ public final class SparkTeacherOutputs {
                     + teacher.fingerprint() + ", the driver's has " + expectedFingerprint);
         }
         return teacher;
+    }
+
+    // Executor functions are classes, not lambdas: serialised lambdas failed to deserialise on JDK 17
+    // ("too many arguments").
+
+    /** Per partition: restore the teacher once, return each batch with its logits as labels. */
+    private static final class ComputeLogits implements FlatMapFunction<Iterator<DataSet>, DataSet> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<byte[]> zip;
+        private final boolean graph;
+        private final String expected;
+
+        ComputeLogits(Broadcast<byte[]> zip, boolean graph, String expected) {
+            this.zip = zip;
+            this.graph = graph;
+            this.expected = expected;
+        }
+
+        @Override
+        public Iterator<DataSet> call(Iterator<DataSet> part) throws IOException {
+            Teacher teacher = restore(zip.value(), graph, expected);
+            List<DataSet> out = new ArrayList<>();
+            while (part.hasNext()) {
+                DataSet ds = part.next();
+                out.add(new DataSet(ds.getFeatures(),
+                        teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(), 0)),
+                        ds.getFeaturesMaskArray(), null));
+            }
+            return out.iterator();
+        }
+    }
+
+    /** Per partition: restore the teacher once, pack the labels with TeacherTargetIterator. */
+    private static final class Attach implements FlatMapFunction<Iterator<DataSet>, DataSet> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<byte[]> zip;
+        private final boolean graph;
+        private final String expected;
+        private final int classes;
+        private final int topK;
+
+        Attach(Broadcast<byte[]> zip, boolean graph, String expected, int classes, int topK) {
+            this.zip = zip;
+            this.graph = graph;
+            this.expected = expected;
+            this.classes = classes;
+            this.topK = topK;
+        }
+
+        @Override
+        public Iterator<DataSet> call(Iterator<DataSet> part) throws IOException {
+            List<DataSet> plain = new ArrayList<>();
+            part.forEachRemaining(plain::add);
+            if (plain.isEmpty()) {
+                return plain.iterator();
+            }
+            Teacher teacher = restore(zip.value(), graph, expected);
+            return PackedBatches.pack(new ListDataSetIterator<>(plain, 1), teacher, new TargetLayout(classes, topK))
+                    .iterator();
+        }
     }
 }
