@@ -1,0 +1,40 @@
+package io.kd4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SparkDistillationTest {
+
+    @Test
+    void givenTinyBudget_whenSparkExampleRunsInLocalMode_thenThreeTrainersReportedAndStudentSaved(@TempDir Path dir)
+            throws Exception {
+        Path report = dir.resolve("report.md");
+        SparkDistillation.Result r = SparkDistillation.runExample(new String[] {
+            "--data", "embedded", "--train-limit", "512", "--teacher-epochs", "1", "--student-epochs", "1",
+            "--master", "local[2]", "--averaging-frequency", "2", "--compare", "--work", dir.toString(),
+            "--report", report.toString()});
+        assertEquals(3, r.rows().size());
+        for (SparkDistillation.Row row : r.rows()) {
+            assertTrue(row.accuracy() > 0.1 && row.accuracy() <= 1.0, row.toString());
+        }
+        assertTrue(r.row("Spark local[2]").trainer().contains("2 workers"), r.rows().toString());
+        assertTrue(Files.exists(dir.resolve("student-spark.zip")));
+        assertTrue(Files.readString(report).contains("| one worker (Distiller) |"));
+    }
+
+    @Test
+    void givenBadFlags_whenRun_thenErrorsNameTheFlag() {
+        IllegalArgumentException outputs = assertThrows(IllegalArgumentException.class,
+                () -> SparkDistillation.runExample(new String[] {"--teacher-outputs", "nowhere"}));
+        assertEquals("--teacher-outputs must be cache or executors, got 'nowhere'", outputs.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> SparkDistillation.runExample(new String[] {"--workers", "3"}));
+        assertTrue(unknown.getMessage().startsWith("unknown flag(s) [workers]; valid flags: ["), unknown.getMessage());
+    }
+}
