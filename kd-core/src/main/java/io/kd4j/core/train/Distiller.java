@@ -1,6 +1,11 @@
 package io.kd4j.core.train;
 
+import io.kd4j.core.cache.CachedTeacher;
 import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.metrics.Agreement;
+import io.kd4j.core.metrics.Evaluation;
+import io.kd4j.core.metrics.Predictions;
+import io.kd4j.core.metrics.StudentEvaluation;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.student.TrainingModel;
 import io.kd4j.core.teacher.Teacher;
@@ -15,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -52,6 +59,7 @@ public final class Distiller {
     private final PrintStream progress;
     private final int printEvery;
     private final List<TrainingListener> listeners;
+    private final DataSetIterator evaluationData;
 
     private Distiller(Builder b) {
         this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
@@ -68,6 +76,7 @@ public final class Distiller {
         this.progress = b.progress;
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
+        this.evaluationData = b.evaluationData;
     }
 
     public static Builder builder() {
@@ -128,7 +137,16 @@ public final class Distiller {
         settings.put("objective", objective.describe());
         DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
                 settings, seed, dataDescription, stats);
-        return new DistillationResult(model.exportPlain(), report);
+        Model plain = model.exportPlain();
+        return new DistillationResult(plain, report, Optional.ofNullable(evaluationData).map(d -> evaluate(plain, d)));
+    }
+
+    /** The student's metrics on {@code data}, and its agreement with the teacher unless that is a cache. */
+    private StudentEvaluation evaluate(Model plain, DataSetIterator data) {
+        Predictions studentPredictions = Predictions.of(plain, data);
+        Optional<Agreement> agreement = teacher instanceof CachedTeacher ? Optional.empty()
+                : Optional.of(Agreement.of(Predictions.of(teacher, data), studentPredictions));
+        return new StudentEvaluation(Evaluation.of(studentPredictions), agreement);
     }
 
     private void checkFirstBatch(DataSetIterator train, int classes) {
@@ -175,6 +193,7 @@ public final class Distiller {
         private PrintStream progress;
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private DataSetIterator evaluationData;
 
         private Builder() {
         }
@@ -219,6 +238,16 @@ public final class Distiller {
         public Builder progress(PrintStream out, int everyIterations) {
             this.progress = out;
             this.printEvery = everyIterations;
+            return this;
+        }
+
+        /**
+         * Evaluates the distilled student on {@code data} after training (accuracy, confusion matrix,
+         * ECE; and agreement with the teacher unless the teacher is a cache, which holds training
+         * examples only): {@link DistillationResult#evaluation()}. Default: none.
+         */
+        public Builder evaluateOn(DataSetIterator data) {
+            this.evaluationData = Objects.requireNonNull(data, "evaluation data");
             return this;
         }
 
