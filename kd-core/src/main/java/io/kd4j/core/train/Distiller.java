@@ -1,7 +1,12 @@
 package io.kd4j.core.train;
 
 import io.kd4j.core.checkpoint.Checkpointing;
+import io.kd4j.core.cache.CachedTeacher;
 import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.metrics.Agreement;
+import io.kd4j.core.metrics.Evaluation;
+import io.kd4j.core.metrics.Predictions;
+import io.kd4j.core.metrics.StudentEvaluation;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.student.TrainingModel;
 import io.kd4j.core.teacher.Fingerprints;
@@ -18,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -60,6 +66,7 @@ public final class Distiller {
     private final List<TrainingListener> listeners;
     private final NonFinitePolicy nonFinitePolicy;
     private final Checkpointing checkpointing;
+    private final DataSetIterator evaluationData;
 
     /** The run settings {@link DistillationRun} reads. */
     record Settings(int epochs, long seed, PrintStream progress, int printEvery, List<TrainingListener> listeners,
@@ -81,6 +88,7 @@ public final class Distiller {
         this.progress = b.progress;
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
+        this.evaluationData = b.evaluationData;
         this.nonFinitePolicy = Objects.requireNonNull(b.nonFinitePolicy, "nonFinitePolicy must not be null");
         this.checkpointing = b.checkpointing;
     }
@@ -125,7 +133,16 @@ public final class Distiller {
         settingsReport.put("nonFinitePolicy", nonFinitePolicy.name());
         DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
                 settingsReport, seed, dataDescription, stats);
-        return new DistillationResult(model.exportPlain(), report);
+        Model plain = model.exportPlain();
+        return new DistillationResult(plain, report, Optional.ofNullable(evaluationData).map(d -> evaluate(plain, d)));
+    }
+
+    /** The student's metrics on {@code data}, and its agreement with the teacher unless that is a cache. */
+    private StudentEvaluation evaluate(Model plain, DataSetIterator data) {
+        Predictions studentPredictions = Predictions.of(plain, data);
+        Optional<Agreement> agreement = teacher instanceof CachedTeacher ? Optional.empty()
+                : Optional.of(Agreement.of(Predictions.of(teacher, data), studentPredictions));
+        return new StudentEvaluation(Evaluation.of(studentPredictions), agreement);
     }
 
     /**
@@ -177,6 +194,7 @@ public final class Distiller {
         private PrintStream progress;
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private DataSetIterator evaluationData;
         private NonFinitePolicy nonFinitePolicy = NonFinitePolicy.STOP;
         private Checkpointing checkpointing;
 
@@ -239,6 +257,16 @@ public final class Distiller {
         public Builder progress(PrintStream out, int everyIterations) {
             this.progress = out;
             this.printEvery = everyIterations;
+            return this;
+        }
+
+        /**
+         * Evaluates the distilled student on {@code data} after training (accuracy, confusion matrix,
+         * ECE; and agreement with the teacher unless the teacher is a cache, which holds training
+         * examples only): {@link DistillationResult#evaluation()}. Default: none.
+         */
+        public Builder evaluateOn(DataSetIterator data) {
+            this.evaluationData = Objects.requireNonNull(data, "evaluation data");
             return this;
         }
 
