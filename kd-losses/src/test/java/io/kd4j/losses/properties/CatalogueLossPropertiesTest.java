@@ -158,7 +158,8 @@ class CatalogueLossPropertiesTest {
     private static Map<String, Object> params(Case c) {
         Map<String, Object> p = new LinkedHashMap<>();
         DistillationLoss defaults = defaults(c);
-        if (c.loss().equals("Ltkd")) {
+        boolean needsCounts = c.loss().equals("Ltkd") || c.loss().equals("LogitAdjustment");
+        if (needsCounts) {
             StringBuilder counts = new StringBuilder();
             Random rnd = new Random(c.seed());
             for (int j = 0; j < c.classes(); j++) {
@@ -166,7 +167,7 @@ class CatalogueLossPropertiesTest {
             }
             p.put("classCounts", counts.toString());
         }
-        if (defaults == null || defaults.hyperparameters().containsKey("temperature")) {
+        if (c.loss().equals("Ltkd") || (defaults != null && defaults.hyperparameters().containsKey("temperature"))) {
             p.put("temperature", c.temperature());
         }
         return p;
