@@ -3,6 +3,7 @@ package io.kd4j.core.train;
 import io.kd4j.core.data.TeacherTargetIterator;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.student.TrainingModel;
+import io.kd4j.core.cache.CachedTopKTeacher;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
 import io.kd4j.losses.catalogue.Objective;
@@ -45,6 +46,7 @@ public final class Distiller {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
 
     private final Teacher teacher;
+    private final CachedTopKTeacher topKCache;
     private final Objective objective;
     private final int epochs;
     private final long seed;
@@ -54,7 +56,14 @@ public final class Distiller {
     private final List<TrainingListener> listeners;
 
     private Distiller(Builder b) {
-        this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
+        if (b.teacher == null && b.topKCache == null) {
+            throw new NullPointerException("teacher (or a top-k teacher cache) must be set");
+        }
+        if (b.teacher != null && b.topKCache != null) {
+            throw new IllegalArgumentException("set either a teacher or a top-k teacher cache, not both");
+        }
+        this.teacher = b.teacher;
+        this.topKCache = b.topKCache;
         this.objective = Objects.requireNonNull(b.objective, "objective must be set");
         if (b.epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + b.epochs);
@@ -94,10 +103,11 @@ public final class Distiller {
         checkFirstBatch(train, classes);
 
         Nd4j.getRandom().setSeed(seed);
-        TargetLayout layout = TargetLayout.dense(classes);
+        TargetLayout layout = topKCache == null ? TargetLayout.dense(classes) : new TargetLayout(classes, topKCache.k());
         DistillationLossFunction loss = DistillationLossFunction.of(objective, layout);
         TrainingModel model = student.trainingModel(loss);
-        TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
+        TeacherTargetIterator data = topKCache == null ? new TeacherTargetIterator(train, teacher, layout)
+                : new TeacherTargetIterator(train, topKCache, layout);
         TermListener terms = new TermListener(data, progress, printEvery, epochs);
         List<TrainingListener> all = new ArrayList<>(listeners);
         all.add(terms);
@@ -126,7 +136,7 @@ public final class Distiller {
         settings.put("epochs", epochs);
         settings.put("batchSize", train.batch());
         settings.put("objective", objective.describe());
-        DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
+        DistillationReport report = new DistillationReport(topKCache == null ? teacher.describe() : topKCache.describe(), student.describe(), objective.describe(),
                 settings, seed, dataDescription, stats);
         return new DistillationResult(model.exportPlain(), report);
     }
@@ -149,9 +159,10 @@ public final class Distiller {
             throw new IllegalArgumentException("labels must be one-hot with " + classes + " columns (the student's "
                     + "output layer has nOut=" + classes + "), got " + (labels == null ? "null" : Arrays.toString(labels.shape())));
         }
-        INDArray logits = teacher.logits(new TeacherBatch(first.getFeatures(), first.getFeaturesMaskArray(), 0));
-        if (logits.size(1) != classes) {
-            throw new IllegalArgumentException("the teacher produces " + logits.size(1) + " classes but the student's "
+        long teacherClasses = topKCache != null ? topKCache.classes()
+                : teacher.logits(new TeacherBatch(first.getFeatures(), first.getFeaturesMaskArray(), 0)).size(1);
+        if (teacherClasses != classes) {
+            throw new IllegalArgumentException("the teacher produces " + teacherClasses + " classes but the student's "
                     + "output layer has nOut=" + classes);
         }
         train.reset();
@@ -168,6 +179,7 @@ public final class Distiller {
     /** Builder of a {@link Distiller}. */
     public static final class Builder {
         private Teacher teacher;
+        private CachedTopKTeacher topKCache;
         private Objective objective;
         private int epochs = 1;
         private long seed = 42;
@@ -182,6 +194,15 @@ public final class Distiller {
         /** The frozen teacher (online network or a cache). */
         public Builder teacher(Teacher teacher) {
             this.teacher = teacher;
+            return this;
+        }
+
+        /**
+         * Distil from a top-k teacher cache instead of a teacher (the objective's teacher terms must be
+         * sparse ones, e.g. {@code SparseTopKKl}); the packed labels then carry the top-k layout.
+         */
+        public Builder topKCache(CachedTopKTeacher cache) {
+            this.topKCache = cache;
             return this;
         }
 
