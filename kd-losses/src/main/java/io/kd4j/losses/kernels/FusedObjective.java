@@ -27,6 +27,8 @@ import java.util.stream.IntStream;
  * {@link JensenShannon}) to float tolerance; which kernel runs is said by {@link Kernels}.
  */
 public final class FusedObjective {
+    /** Batches of at least this many values (rows x classes) are split across the cores. */
+    static final long PARALLEL_THRESHOLD = 1 << 16;
     private final FusedTerm[] terms;
     private final String[] names;
     private final boolean needsTeacher;
@@ -167,7 +169,9 @@ public final class FusedObjective {
         int chunks = (n + chunk - 1) / chunk;
         double[][] termSums = new double[chunks][k];
         int[] counts = new int[chunks];
-        IntStream.range(0, chunks).parallel().forEach(ci -> {
+        // small batches run on the calling thread: forking costs more than their work
+        IntStream range = IntStream.range(0, chunks);
+        (n * (long) c >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(ci -> {
             RowKernel kernel = kernel(float32);
             double[] tv = new double[k];
             double[] sums = termSums[ci];
