@@ -199,21 +199,25 @@ final class ScalarRowKernel extends RowKernel {
         double inv = 1 / tau;
         double lzt = Math.log(z[0]);
         double lzs = Math.log(z[1]);
-        double logBeta = Math.log(beta);
-        double logOneMinusBeta = Math.log1p(-beta);
+        double it = 1 / z[0];
+        double is = 1 / z[1];
         double value = 0;
         double su = 0;
         for (int j = 0; j < c; j++) {
+            // p, q from the stored exps; log m = log(βp + (1-β)q) directly: one log per class
+            double pj = p[j] * it;
+            double qj = q[j] * is;
             double logP = (t[j] - mt) * inv - lzt;
             double logQ = (s[j] - ms) * inv - lzs;
-            double logM = logAddExp(logBeta + logP, logOneMinusBeta + logQ);
-            double klQ = weighted(Math.exp(logQ), logQ, logM);
-            value += beta * weighted(Math.exp(logP), logP, logM) + (1 - beta) * klQ;
+            double m = beta * pj + (1 - beta) * qj;
+            double logM = m > Double.MIN_NORMAL ? Math.log(m)
+                    : logAddExp(Math.log(beta) + logP, Math.log1p(-beta) + logQ);
+            double klQ = weighted(qj, logQ, logM);
+            value += beta * weighted(pj, logP, logM) + (1 - beta) * klQ;
             u[j] = (1 - beta) * klQ;
             su += u[j];
         }
         if (wantGrad) {
-            double is = 1 / z[1];
             for (int j = 0; j < c; j++) {
                 g[j] += gw * (u[j] - q[j] * is * su);
             }
