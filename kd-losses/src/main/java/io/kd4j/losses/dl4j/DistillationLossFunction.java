@@ -4,11 +4,15 @@ import io.kd4j.losses.api.InputKind;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.kernels.DenseRows;
+import io.kd4j.losses.kernels.FusedObjective;
+import io.kd4j.losses.kernels.FusedResult;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,6 +36,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * is the batch value and its gradient {@code n} times the gradient of the batch value, so DL4J's
  * minibatch mean again equals the objective. For sequences DL4J's RNN output layer sums over time
  * steps and divides by the number of sequences (its convention for every loss).
+ *
+ * <p><b>Fast path</b>: when every term has a fused kernel ({@link FusedObjective#compile}), the
+ * teacher block is dense and the activation is the identity, the function reads the student's
+ * pre-outputs and the packed labels in place and writes the gradient once, through
+ * {@code io.kd4j.losses.kernels} (no double copies of the batch, rows split across cores, the JDK
+ * Vector API when the JVM has it); otherwise it evaluates the objective on double rows.
  *
  * <p>The objective travels as its formula string, so the function survives DL4J's JSON round trip
  * (model save/load, ParallelWrapper, Spark) with all its parameters.
@@ -97,7 +107,45 @@ public final class DistillationLossFunction implements ILossFunction {
         return t == null ? Map.of() : t;
     }
 
-    private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+    /** Value (and gradient when asked) through the fused kernels, or {@code null} when they do not apply. */
+    private Fast fast(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean wantGrad) {
+        if (topK != 0 || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
+            return null;
+        }
+        checkShapes(labels, preOutput);
+        TargetLayout layout = layout();
+        double epoch = labels.getDouble(0, layout.epochColumn());
+        FusedObjective fused = FusedObjective.compile(objective(), epoch).orElse(null);
+        if (fused == null) {
+            return null;
+        }
+        int n = (int) preOutput.size(0);
+        boolean[] valid = null;
+        if (mask != null) {
+            double[] m = mask.dup('c').data().asDouble();
+            int mw = (int) mask.size(1);
+            valid = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                valid[i] = m[i * mw] != 0;
+            }
+        }
+        INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
+        FusedResult r = fused.evaluateOneHot(DenseRows.of(preOutput),
+                fused.needsTeacher() ? DenseRows.columns(labels, classes, classes) : null,
+                fused.needsLabels() ? DenseRows.columns(labels, 0, classes) : null, valid,
+                grad == null ? null : DenseRows.of(grad), 1.0);
+        lastTerms = r.terms();
+        return new Fast(r, grad);
+    }
+
+    private record Fast(FusedResult result, INDArray grad) {
+    }
+
+    private static boolean fusable(INDArray a) {
+        return a != null && a.rank() == 2 && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
+    }
+
+    private void checkShapes(INDArray labels, INDArray preOutput) {
         TargetLayout layout = layout();
         if (labels == null || preOutput == null) {
             throw new IllegalArgumentException("labels and preOutput must not be null");
@@ -116,6 +164,12 @@ public final class DistillationLossFunction implements ILossFunction {
                     + classes + " | teacher " + layout.teacherWidth() + " | epoch 1), got "
                     + Arrays.toString(labels.shape()) + "; attach teacher outputs with kd-core's TeacherTargetIterator");
         }
+    }
+
+    private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        checkShapes(labels, preOutput);
+        TargetLayout layout = layout();
+        int n = (int) preOutput.size(0);
         INDArray logitsArr = activationFn.getActivation(preOutput.dup(), true);
         double[] student = logitsArr.dup('c').data().asDouble();
         double[] packed = labels.dup('c').data().asDouble();
@@ -215,6 +269,11 @@ public final class DistillationLossFunction implements ILossFunction {
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Fast f = fast(labels, preOutput, activationFn, mask, false);
+        if (f != null) {
+            double[] rows = f.result().rowValues();
+            return Nd4j.create(rows, new long[] {rows.length, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+        }
         Cached c = evaluate(labels, preOutput, activationFn, mask);
         int n = (int) preOutput.size(0);
         double[] scores = new double[n];
@@ -235,6 +294,10 @@ public final class DistillationLossFunction implements ILossFunction {
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Fast f = fast(labels, preOutput, activationFn, mask, true);
+        if (f != null) {
+            return f.grad();
+        }
         Cached c = evaluate(labels, preOutput, activationFn, mask);
         int n = (int) preOutput.size(0);
         int count = c.rows.count();
@@ -253,6 +316,11 @@ public final class DistillationLossFunction implements ILossFunction {
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
                                                           INDArray mask, boolean average) {
+        Fast f = fast(labels, preOutput, activationFn, mask, true);
+        if (f != null) {
+            double sum = f.result().value() * f.result().validRows();
+            return new Pair<>(average ? sum / preOutput.size(0) : sum, f.grad());
+        }
         return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
                 computeGradient(labels, preOutput, activationFn, mask));
     }
