@@ -120,15 +120,8 @@ public final class DistillationLossFunction implements ILossFunction {
             return null;
         }
         int n = (int) preOutput.size(0);
-        boolean[] valid = null;
-        if (mask != null) {
-            double[] m = mask.dup('c').data().asDouble();
-            int mw = (int) mask.size(1);
-            valid = new boolean[n];
-            for (int i = 0; i < n; i++) {
-                valid[i] = m[i * mw] != 0;
-            }
-        }
+        checkPacked(DenseRows.of(labels), n, layout);
+        boolean[] valid = validRows(mask, n);
         INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
         FusedResult r = fused.evaluateOneHot(DenseRows.of(preOutput),
                 fused.needsTeacher() ? DenseRows.columns(labels, classes, classes) : null,
@@ -180,23 +173,8 @@ public final class DistillationLossFunction implements ILossFunction {
             return c;
         }
         int w = layout.width();
-        boolean[] valid = null;
-        if (mask != null) {
-            if (mask.rank() != 2 || mask.size(0) != n) {
-                throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
-                        + Arrays.toString(mask.shape()));
-            }
-            valid = new boolean[n];
-            int mw = (int) mask.size(1);
-            for (int i = 0; i < n; i++) {
-                double m = maskData[i * mw];
-                if (m != 0 && m != 1) {
-                    throw new IllegalArgumentException("label mask values must be 0 or 1, got " + m + " at row " + i);
-                }
-                valid[i] = m == 1;
-            }
-        }
-        checkPacked(packed, n, layout);
+        boolean[] valid = validRows(mask, n);
+        checkPacked(DenseRows.wrap(packed, n, w), n, layout);
         Objective obj = objective();
         boolean needLabels = obj.requiredInputs().contains(InputKind.LABELS);
         int[] hard = needLabels ? new int[n] : null;
@@ -243,12 +221,11 @@ public final class DistillationLossFunction implements ILossFunction {
      * The hard-label block must be one-hot or all zeros (no label) and the epoch column finite and
      * &gt;= 0 in every row: anything else means the labels were not packed by a {@link TargetLayout}.
      */
-    private static void checkPacked(double[] packed, int n, TargetLayout layout) {
-        int w = layout.width();
+    private static void checkPacked(DenseRows packed, int n, TargetLayout layout) {
         for (int i = 0; i < n; i++) {
             int ones = 0;
             for (int j = 0; j < layout.classes(); j++) {
-                double v = packed[i * w + j];
+                double v = packed.value(i, j);
                 if (v != 0 && v != 1) {
                     throw new IllegalArgumentException("hard labels must be one-hot (0 or 1), got " + v + " at row " + i
                             + ", class " + j);
@@ -259,12 +236,34 @@ public final class DistillationLossFunction implements ILossFunction {
                 throw new IllegalArgumentException("hard labels must be one-hot (at most one 1 per row), got " + ones
                         + " ones at row " + i);
             }
-            double epoch = packed[i * w + layout.epochColumn()];
+            double epoch = packed.value(i, layout.epochColumn());
             if (!(epoch >= 0) || Double.isInfinite(epoch)) {
                 throw new IllegalArgumentException("packed epoch column must be finite and >= 0, got " + epoch
                         + " at row " + i);
             }
         }
+    }
+
+    /** Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}, values 0 or 1), or null. */
+    private static boolean[] validRows(INDArray mask, int n) {
+        if (mask == null) {
+            return null;
+        }
+        if (mask.rank() != 2 || mask.size(0) != n) {
+            throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
+                    + Arrays.toString(mask.shape()));
+        }
+        double[] m = mask.dup('c').data().asDouble();
+        int mw = (int) mask.size(1);
+        boolean[] valid = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            double v = m[i * mw];
+            if (v != 0 && v != 1) {
+                throw new IllegalArgumentException("label mask values must be 0 or 1, got " + v + " at row " + i);
+            }
+            valid[i] = v == 1;
+        }
+        return valid;
     }
 
     @Override

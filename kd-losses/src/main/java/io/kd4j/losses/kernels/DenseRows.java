@@ -91,6 +91,12 @@ public final class DenseRows {
         return width;
     }
 
+    /** The value at {@code (row, column)} of this view. */
+    public double value(int row, int column) {
+        int at = row * stride + offset + column;
+        return floats != null ? floats.get(at) : doubles.get(at);
+    }
+
     /** Whether the values are float32. */
     public boolean isFloat() {
         return floats != null;
