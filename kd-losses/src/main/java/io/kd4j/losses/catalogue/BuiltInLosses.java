@@ -16,5 +16,6 @@ final class BuiltInLosses {
         DivergenceEntries.register();
         DecoupledEntries.register();
         LongTailEntries.register();
+        TaskEntries.register();
     }
 }
