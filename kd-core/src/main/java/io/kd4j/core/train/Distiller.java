@@ -52,6 +52,7 @@ public final class Distiller {
     private final PrintStream progress;
     private final int printEvery;
     private final List<TrainingListener> listeners;
+    private final io.kd4j.core.strategy.SampleWeights sampleWeights;
 
     private Distiller(Builder b) {
         this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
@@ -68,6 +69,7 @@ public final class Distiller {
         this.progress = b.progress;
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
+        this.sampleWeights = b.sampleWeights;
     }
 
     public static Builder builder() {
@@ -113,7 +115,8 @@ public final class Distiller {
             long teacherBefore = data.teacherNanos();
             long examplesBefore = data.examples();
             long start = System.nanoTime();
-            model.fit(data);
+            model.fit(sampleWeights == null ? data
+                    : new io.kd4j.core.strategy.SampleWeightingIterator(data, sampleWeights, layout));
             long fitNanos = System.nanoTime() - start;
             long teacherNanos = data.teacherNanos() - teacherBefore;
             checkParameters(model.params(), epoch);
@@ -126,6 +129,9 @@ public final class Distiller {
         settings.put("epochs", epochs);
         settings.put("batchSize", train.batch());
         settings.put("objective", objective.describe());
+        if (sampleWeights != null) {
+            settings.put("sampleWeights", sampleWeights.toString());
+        }
         DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
                 settings, seed, dataDescription, stats);
         return new DistillationResult(model.exportPlain(), report);
@@ -175,6 +181,7 @@ public final class Distiller {
         private PrintStream progress;
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private io.kd4j.core.strategy.SampleWeights sampleWeights;
 
         private Builder() {
         }
@@ -225,6 +232,15 @@ public final class Distiller {
         /** Adds DL4J training listeners to the student's training (they see DL4J's own fit). */
         public Builder listener(TrainingListener listener) {
             this.listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Per-example weights on the objective, computed per batch after the teacher ran (teacher
+         * confidence or a user hook; see {@link io.kd4j.core.strategy.SampleWeights}); none by default.
+         */
+        public Builder sampleWeights(io.kd4j.core.strategy.SampleWeights weights) {
+            this.sampleWeights = weights;
             return this;
         }
 

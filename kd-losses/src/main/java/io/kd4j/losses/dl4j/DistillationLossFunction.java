@@ -131,7 +131,12 @@ public final class DistillationLossFunction implements ILossFunction {
             valid = new boolean[n];
             int mw = (int) mask.size(1);
             for (int i = 0; i < n; i++) {
-                valid[i] = maskData[i * mw] != 0;
+                double m = maskData[i * mw];
+                if (!(m >= 0) || Double.isInfinite(m)) {
+                    throw new IllegalArgumentException("labels mask values (0/1, or per-example sample weights) must be "
+                            + "finite and >= 0, got " + m + " at example " + i);
+                }
+                valid[i] = m != 0;
             }
         }
         Objective obj = objective();
@@ -178,9 +183,22 @@ public final class DistillationLossFunction implements ILossFunction {
         double[] scores = new double[n];
         double[] rowValues = c.result.rowValues();
         for (int j = 0; j < c.rows.count(); j++) {
-            scores[c.rows.position(j)] = rowValues == null ? c.result.value() : rowValues[j];
+            int pos = c.rows.position(j);
+            scores[pos] = (rowValues == null ? c.result.value() : rowValues[j]) * weight(c, pos);
         }
         return Nd4j.create(scores, new long[] {n, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+    }
+
+    /**
+     * The mask value of example {@code pos} (1 without a mask): a labels mask holding per-example
+     * weights scales that example's score and gradient, as DL4J's own losses apply masks.
+     */
+    private double weight(Cached c, int pos) {
+        if (c.mask == null) {
+            return 1.0;
+        }
+        int n = c.student.length / classes;
+        return c.mask[pos * (c.mask.length / n)];
     }
 
     @Override
@@ -200,8 +218,9 @@ public final class DistillationLossFunction implements ILossFunction {
         double[] full = new double[n * classes];
         for (int j = 0; j < count; j++) {
             int pos = c.rows.position(j);
+            double w = weight(c, pos) * count;
             for (int k = 0; k < classes; k++) {
-                full[pos * classes + k] = meanGrad[j * classes + k] * count;
+                full[pos * classes + k] = meanGrad[j * classes + k] * w;
             }
         }
         INDArray dLdOut = Nd4j.create(full, new long[] {n, classes}, DataType.DOUBLE).castTo(preOutput.dataType());
