@@ -132,4 +132,21 @@ class DistillerTest {
                 e.getMessage());
         assertTrue(student3 != null);
     }
+
+    @Test
+    void givenEvaluationData_whenDistilled_thenResultCarriesStudentMetricsAndAgreement() {
+        DataSetIterator eval = Fixtures.iterator(test, 64);
+        DistillationResult r = Distiller.builder().teacher(Teacher.of(teacherNet))
+                .objective("0.5*CrossEntropy + 0.5*SoftTargetKl(temperature=2.0)").epochs(2).seed(3)
+                .evaluateOn(eval).build().distill(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 32));
+        io.kd4j.core.metrics.StudentEvaluation e = r.evaluation().orElseThrow();
+        // the reported accuracy is that of the returned student, measured independently
+        assertEquals(Metrics.accuracy(r.student(), Fixtures.iterator(test, 64)), e.student().accuracy(), 1e-15);
+        long evaluated = java.util.Arrays.stream(e.student().confusion().counts()).flatMapToLong(java.util.Arrays::stream).sum();
+        assertEquals(256, evaluated);
+        assertTrue(e.agreement().orElseThrow().top1() > 0.8, e.agreement().toString());
+        // without evaluateOn: no evaluation
+        assertTrue(distiller(Teacher.of(teacherNet), 1).distill(Student.of(Fixtures.mlp(8, 5, 0.0)),
+                Fixtures.iterator(train, 32)).evaluation().isEmpty());
+    }
 }

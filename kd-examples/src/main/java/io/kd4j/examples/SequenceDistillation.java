@@ -97,7 +97,9 @@ public final class SequenceDistillation {
                 seconds(t0)));
         Result r = new Result(rows, objective, split, text.length() - split, v);
         if (report != null) {
-            try (PrintStream out = new PrintStream(Files.newOutputStream(Path.of(report)), true, "UTF-8")) {
+            Path file = Path.of(report).toAbsolutePath();
+            Files.createDirectories(file.getParent());
+            try (PrintStream out = new PrintStream(Files.newOutputStream(file), true, "UTF-8")) {
                 print(r, out);
             }
         }

@@ -17,7 +17,7 @@ class FashionMnistDistillationTest {
     void givenTinyBudget_whenMainExampleRuns_thenPrintsThreeRowsAndSavesStudent(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("report.md");
         FashionMnistDistillation.Result r = FashionMnistDistillation.runExample(new String[] {
-            "--data", "embedded", "--train-limit", "300", "--teacher-epochs", "1", "--student-epochs", "1",
+            "--data", "embedded", "--teacher", "train", "--train-limit", "300", "--teacher-epochs", "1", "--student-epochs", "1",
             "--work", dir.toString(), "--report", report.toString()});
         assertEquals(3, r.rows().size());
         for (FashionMnistDistillation.Row row : r.rows()) {
@@ -26,6 +26,16 @@ class FashionMnistDistillationTest {
         }
         assertTrue(Files.exists(dir.resolve("student-kd.zip")));
         assertTrue(Files.readString(report).contains("| student with KD (MLP 784-32-10) |"));
+    }
+
+    @Test
+    void givenEmbeddedSubset_whenRunWithDefaults_thenUsesTheShippedTeacherWhichBeatsChance(@TempDir Path dir)
+            throws Exception {
+        FashionMnistDistillation.Result r = FashionMnistDistillation.runExample(new String[] {
+            "--data", "embedded", "--train-limit", "200", "--student-epochs", "1", "--work", dir.toString()});
+        FashionMnistDistillation.Row teacher = r.rows().get(0);
+        assertTrue(teacher.model().contains("shipped"), teacher.model());
+        assertTrue(teacher.accuracy() > 0.85, "shipped teacher accuracy on the embedded test subset " + teacher.accuracy());
     }
 
     @Test

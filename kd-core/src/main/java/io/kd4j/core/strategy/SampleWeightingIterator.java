@@ -1,9 +1,12 @@
 package io.kd4j.core.strategy;
 
+import io.kd4j.core.student.TrainingModel;
 import io.kd4j.losses.dl4j.TargetLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
@@ -31,6 +34,41 @@ public final class SampleWeightingIterator implements DataSetIterator {
         if (layout.topK() != 0) {
             throw new IllegalArgumentException("sample weights read dense teacher logits; got topK=" + layout.topK());
         }
+    }
+
+    /**
+     * A training model whose {@code fit} sees every batch with the weights in its labels mask: the
+     * distiller wraps its student's training copy with it when sample weights are set.
+     */
+    public static TrainingModel training(TrainingModel model, SampleWeights weights, TargetLayout layout) {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(weights, "sample weights must not be null");
+        return new TrainingModel() {
+            @Override
+            public void fit(DataSetIterator iterator) {
+                model.fit(new SampleWeightingIterator(iterator, weights, layout));
+            }
+
+            @Override
+            public Model network() {
+                return model.network();
+            }
+
+            @Override
+            public void addListeners(TrainingListener... listeners) {
+                model.addListeners(listeners);
+            }
+
+            @Override
+            public INDArray params() {
+                return model.params();
+            }
+
+            @Override
+            public Model exportPlain() {
+                return model.exportPlain();
+            }
+        };
     }
 
     @Override

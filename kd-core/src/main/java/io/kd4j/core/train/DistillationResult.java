@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Objects;
+import java.util.Optional;
+import io.kd4j.core.metrics.StudentEvaluation;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -13,11 +15,18 @@ import org.deeplearning4j.util.ModelSerializer;
  *
  * @param student the trained student; loads and predicts with plain DL4J, no kd4j class inside
  * @param report what was trained from what, and what each epoch measured
+ * @param evaluation the student's metrics on the Distiller's evaluation data (empty when none was given)
  */
-public record DistillationResult(Model student, DistillationReport report) {
+public record DistillationResult(Model student, DistillationReport report, Optional<StudentEvaluation> evaluation) {
     public DistillationResult {
         Objects.requireNonNull(student, "student");
         Objects.requireNonNull(report, "report");
+        Objects.requireNonNull(evaluation, "evaluation");
+    }
+
+    /** A result without evaluation. */
+    public DistillationResult(Model student, DistillationReport report) {
+        this(student, report, Optional.empty());
     }
 
     /**

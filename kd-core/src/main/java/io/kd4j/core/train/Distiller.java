@@ -1,20 +1,32 @@
 package io.kd4j.core.train;
 
+import io.kd4j.core.checkpoint.Checkpointing;
+import io.kd4j.core.cache.CachedTeacher;
 import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.metrics.Agreement;
+import io.kd4j.core.metrics.Evaluation;
+import io.kd4j.core.metrics.Predictions;
+import io.kd4j.core.metrics.StudentEvaluation;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.student.TrainingModel;
+import io.kd4j.core.teacher.Fingerprints;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
 import io.kd4j.losses.catalogue.Objective;
 import io.kd4j.losses.dl4j.DistillationLossFunction;
 import io.kd4j.losses.dl4j.TargetLayout;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -52,7 +64,15 @@ public final class Distiller {
     private final PrintStream progress;
     private final int printEvery;
     private final List<TrainingListener> listeners;
+    private final NonFinitePolicy nonFinitePolicy;
+    private final Checkpointing checkpointing;
+    private final DataSetIterator evaluationData;
     private final io.kd4j.core.strategy.SampleWeights sampleWeights;
+
+    /** The run settings {@link DistillationRun} reads. */
+    record Settings(int epochs, long seed, PrintStream progress, int printEvery, List<TrainingListener> listeners,
+                    NonFinitePolicy nonFinitePolicy, Checkpointing checkpointing) {
+    }
 
     private Distiller(Builder b) {
         this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
@@ -69,7 +89,10 @@ public final class Distiller {
         this.progress = b.progress;
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
+        this.evaluationData = b.evaluationData;
         this.sampleWeights = b.sampleWeights;
+        this.nonFinitePolicy = Objects.requireNonNull(b.nonFinitePolicy, "nonFinitePolicy must not be null");
+        this.checkpointing = b.checkpointing;
     }
 
     public static Builder builder() {
@@ -87,7 +110,9 @@ public final class Distiller {
      * @param train labelled training data, one-hot labels {@code [batch, classes]}; resettable when
      *              epochs &gt; 1
      * @return the trained plain student and the report
-     * @throws NonFiniteLossException when a loss term, the score or the parameters become non-finite
+     * @throws NonFiniteLossException with {@link NonFinitePolicy#STOP}, when a batch's features or
+     *         teacher outputs, a loss term, the score, the gradient or the parameters become non-finite
+     * @throws IllegalArgumentException when the checkpoint directory holds another run's checkpoint
      */
     public DistillationResult distill(Student student, DataSetIterator train) {
         Objects.requireNonNull(student, "student must not be null");
@@ -99,42 +124,46 @@ public final class Distiller {
         TargetLayout layout = TargetLayout.dense(classes);
         DistillationLossFunction loss = DistillationLossFunction.of(objective, layout);
         TrainingModel model = student.trainingModel(loss);
-        TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
-        TermListener terms = new TermListener(data, progress, printEvery, epochs);
-        List<TrainingListener> all = new ArrayList<>(listeners);
-        all.add(terms);
-        model.addListeners(all.toArray(new TrainingListener[0]));
-
-        List<EpochStats> stats = new ArrayList<>();
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            if (train.resetSupported()) {
-                data.reset();
-            }
-            data.setEpoch(epoch);
-            terms.startEpoch(epoch);
-            long teacherBefore = data.teacherNanos();
-            long examplesBefore = data.examples();
-            long start = System.nanoTime();
-            model.fit(sampleWeights == null ? data
-                    : new io.kd4j.core.strategy.SampleWeightingIterator(data, sampleWeights, layout));
-            long fitNanos = System.nanoTime() - start;
-            long teacherNanos = data.teacherNanos() - teacherBefore;
-            checkParameters(model.params(), epoch);
-            EpochStats e = new EpochStats(epoch, terms.iterations(), data.examples() - examplesBefore, terms.means(),
-                    teacherNanos / 1e9, (fitNanos - teacherNanos) / 1e9);
-            stats.add(e);
-            LOG.info("epoch {}/{}: {}", epoch, epochs, e.meanTerms());
-        }
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("epochs", epochs);
-        settings.put("batchSize", train.batch());
-        settings.put("objective", objective.describe());
         if (sampleWeights != null) {
-            settings.put("sampleWeights", sampleWeights.toString());
+            model = io.kd4j.core.strategy.SampleWeightingIterator.training(model, sampleWeights, layout);
+        }
+        TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
+        Settings settings = new Settings(epochs, seed, progress, printEvery, listeners, nonFinitePolicy, checkpointing);
+        DistillationRun run = new DistillationRun(settings, model, runFingerprint(student, train));
+        List<EpochStats> stats = run.run(train, data, classes);
+        Map<String, Object> settingsReport = new LinkedHashMap<>();
+        settingsReport.put("epochs", epochs);
+        settingsReport.put("batchSize", train.batch());
+        settingsReport.put("objective", objective.describe());
+        settingsReport.put("nonFinitePolicy", nonFinitePolicy.name());
+        if (sampleWeights != null) {
+            settingsReport.put("sampleWeights", sampleWeights.toString());
         }
         DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
-                settings, seed, dataDescription, stats);
-        return new DistillationResult(model.exportPlain(), report);
+                settingsReport, seed, dataDescription, stats);
+        Model plain = model.exportPlain();
+        return new DistillationResult(plain, report, Optional.ofNullable(evaluationData).map(d -> evaluate(plain, d)));
+    }
+
+    /** The student's metrics on {@code data}, and its agreement with the teacher unless that is a cache. */
+    private StudentEvaluation evaluate(Model plain, DataSetIterator data) {
+        Predictions studentPredictions = Predictions.of(plain, data);
+        Optional<Agreement> agreement = teacher instanceof CachedTeacher ? Optional.empty()
+                : Optional.of(Agreement.of(Predictions.of(teacher, data), studentPredictions));
+        return new StudentEvaluation(Evaluation.of(studentPredictions), agreement);
+    }
+
+    /**
+     * Identifies a run for its checkpoints: teacher fingerprint, the student's configuration and
+     * initial parameters, objective, seed, epochs and batch size.
+     */
+    private String runFingerprint(Student student, DataSetIterator train) {
+        Model net = student.network();
+        String conf = net instanceof ComputationGraph g ? g.getConfiguration().toJson()
+                : ((MultiLayerNetwork) net).getLayerWiseConfigurations().toJson();
+        String run = "teacher=" + teacher.fingerprint() + "\nobjective=" + objective.describe() + "\nseed=" + seed
+                + "\nepochs=" + epochs + "\nbatch=" + train.batch() + "\nstudent=" + conf;
+        return Fingerprints.of(run, net.params());
     }
 
     private void checkFirstBatch(DataSetIterator train, int classes) {
@@ -163,14 +192,6 @@ public final class Distiller {
         train.reset();
     }
 
-    private static void checkParameters(INDArray params, int epoch) {
-        double sum = params.sumNumber().doubleValue();
-        if (!Double.isFinite(sum)) {
-            throw new NonFiniteLossException("student parameters became non-finite during epoch " + epoch
-                    + "; stopping: the student is not saved");
-        }
-    }
-
     /** Builder of a {@link Distiller}. */
     public static final class Builder {
         private Teacher teacher;
@@ -181,9 +202,28 @@ public final class Distiller {
         private PrintStream progress;
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private DataSetIterator evaluationData;
         private io.kd4j.core.strategy.SampleWeights sampleWeights;
+        private NonFinitePolicy nonFinitePolicy = NonFinitePolicy.STOP;
+        private Checkpointing checkpointing;
 
         private Builder() {
+        }
+
+        /** What to do with a batch that yields non-finite values (default {@link NonFinitePolicy#STOP}). */
+        public Builder nonFinitePolicy(NonFinitePolicy policy) {
+            this.nonFinitePolicy = Objects.requireNonNull(policy, "nonFinitePolicy must not be null");
+            return this;
+        }
+
+        /**
+         * Checkpoints the run to {@code directory} every {@code everyIterations} steps and at each epoch
+         * end, and resumes from a checkpoint found there (see {@link Checkpointing}). The training
+         * iterator must replay: after the same resets, a fresh iterator yields the same batches.
+         */
+        public Builder checkpoints(Path directory, int everyIterations) {
+            this.checkpointing = new Checkpointing(directory, everyIterations);
+            return this;
         }
 
         /** The frozen teacher (online network or a cache). */
@@ -226,6 +266,16 @@ public final class Distiller {
         public Builder progress(PrintStream out, int everyIterations) {
             this.progress = out;
             this.printEvery = everyIterations;
+            return this;
+        }
+
+        /**
+         * Evaluates the distilled student on {@code data} after training (accuracy, confusion matrix,
+         * ECE; and agreement with the teacher unless the teacher is a cache, which holds training
+         * examples only): {@link DistillationResult#evaluation()}. Default: none.
+         */
+        public Builder evaluateOn(DataSetIterator data) {
+            this.evaluationData = Objects.requireNonNull(data, "evaluation data");
             return this;
         }
 

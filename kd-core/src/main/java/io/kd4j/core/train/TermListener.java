@@ -1,6 +1,5 @@
 package io.kd4j.core.train;
 
-import io.kd4j.core.data.TeacherTargetIterator;
 import io.kd4j.losses.dl4j.DistillationLossFunction;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -15,11 +14,13 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
  * A DL4J training listener that reads the named loss terms after every iteration, accumulates their
- * epoch means, stops the run on a non-finite term or score (naming the iteration, the term and the
- * batch), and prints progress (epoch, terms, throughput, ETA) every {@code printEvery} iterations.
+ * epoch means (iterations rolled back by the {@link NonFiniteGuard} are not counted), and prints
+ * progress (epoch, terms, throughput, ETA) every {@code printEvery} iterations. Non-finite values are
+ * the guard's business: it runs first and stops or rolls back before this listener sees them.
  */
 final class TermListener extends BaseTrainingListener {
-    private final TeacherTargetIterator data;
+    private final TrainingIterator data;
+    private final NonFiniteGuard guard;
     private final PrintStream progress;
     private final int printEvery;
     private final int epochs;
@@ -31,8 +32,9 @@ final class TermListener extends BaseTrainingListener {
     private long runStartNanos = System.nanoTime();
     private long expectedIterationsPerEpoch = -1;
 
-    TermListener(TeacherTargetIterator data, PrintStream progress, int printEvery, int epochs) {
+    TermListener(TrainingIterator data, NonFiniteGuard guard, PrintStream progress, int printEvery, int epochs) {
         this.data = data;
+        this.guard = guard;
         this.progress = progress;
         this.printEvery = printEvery;
         this.epochs = epochs;
@@ -55,6 +57,18 @@ final class TermListener extends BaseTrainingListener {
         return iterations;
     }
 
+    /** The epoch's running (unweighted) term sums, for checkpoints. */
+    Map<String, Double> sums() {
+        return new LinkedHashMap<>(sums);
+    }
+
+    /** Restores the running sums of a partly trained epoch from a checkpoint. */
+    void restore(long iterations, Map<String, Double> sums) {
+        this.iterations = iterations;
+        this.sums.clear();
+        this.sums.putAll(sums);
+    }
+
     Map<String, Double> means() {
         Map<String, Double> m = new LinkedHashMap<>();
         sums.forEach((k, v) -> m.put(k, iterations == 0 ? 0.0 : v / iterations));
@@ -63,29 +77,19 @@ final class TermListener extends BaseTrainingListener {
 
     @Override
     public void iterationDone(Model model, int iteration, int epochIgnored) {
+        if (guard.skippedLast()) {
+            return;
+        }
         iterations++;
         totalIterations++;
         double score = model.score();
         DistillationLossFunction fn = lossFunction(model);
         Map<String, Double> terms = fn == null ? Map.of() : fn.lastTerms();
-        for (Map.Entry<String, Double> e : terms.entrySet()) {
-            if (!Double.isFinite(e.getValue())) {
-                throw new NonFiniteLossException(nonFinite("loss term " + e.getKey() + " = " + e.getValue()));
-            }
-            sums.merge(e.getKey(), e.getValue(), Double::sum);
-        }
-        if (!Double.isFinite(score)) {
-            throw new NonFiniteLossException(nonFinite("score = " + score));
-        }
+        terms.forEach((k, v) -> sums.merge(k, v, Double::sum));
         sums.merge("total", score, Double::sum);
         if (progress != null && printEvery > 0 && iterations % printEvery == 0) {
             progress.println(progressLine(terms, score));
         }
-    }
-
-    private String nonFinite(String what) {
-        return "non-finite " + what + " at iteration " + iterations + " of epoch " + epoch
-                + " (batch starting at example " + data.lastBatchStart() + "); stopping: the student is not saved";
     }
 
     private String progressLine(Map<String, Double> terms, double score) {
@@ -94,7 +98,7 @@ final class TermListener extends BaseTrainingListener {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "epoch %d/%d iter %d |", epoch, epochs, iterations));
         terms.forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.4f", k, v)));
         b.append(String.format(Locale.ROOT, " | total %.4f | %.0f examples/s", score,
-                data.examples() > 0 ? iterations * (double) data.batch() / Math.max(epochSeconds, 1e-9) : 0.0));
+                iterations * (double) data.batch() / Math.max(epochSeconds, 1e-9)));
         if (expectedIterationsPerEpoch > 0) {
             long left = expectedIterationsPerEpoch * (epochs - epoch + 1L) - iterations;
             long eta = Math.round(Math.max(0, left) * perIteration);

@@ -9,7 +9,11 @@ public enum InputKind {
     /** Hard labels as class indices, {@code [batch]} or {@code [batch, time]}. */
     LABELS("labels"),
     /** Sparse teacher: top-k class indices, logits and the probability mass outside the top-k. */
-    TEACHER_TOP_K("teacher_topk_indices");
+    TEACHER_TOP_K("teacher_topk_indices"),
+    /** Student intermediate features: {@code [batch, features]}, {@code [batch, channels, h, w]} or {@code [batch, size, time]}. */
+    STUDENT_FEATURES("student_features"),
+    /** Teacher intermediate features at the tapped layer (shape rules per feature loss). */
+    TEACHER_FEATURES("teacher_features");
 
     private final String jsonName;
 

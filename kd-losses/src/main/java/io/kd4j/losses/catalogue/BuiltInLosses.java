@@ -17,5 +17,6 @@ final class BuiltInLosses {
         DecoupledEntries.register();
         LongTailEntries.register();
         TaskEntries.register();
+        FeatureEntries.register();
     }
 }

@@ -128,6 +128,10 @@ public final class DistillationLossFunction implements ILossFunction {
         int w = layout.width();
         boolean[] valid = null;
         if (mask != null) {
+            if (mask.rank() != 2 || mask.size(0) != n) {
+                throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
+                        + Arrays.toString(mask.shape()));
+            }
             valid = new boolean[n];
             int mw = (int) mask.size(1);
             for (int i = 0; i < n; i++) {
@@ -139,6 +143,7 @@ public final class DistillationLossFunction implements ILossFunction {
                 valid[i] = m != 0;
             }
         }
+        checkPacked(packed, n, layout);
         Objective obj = objective();
         boolean needLabels = obj.requiredInputs().contains(InputKind.LABELS);
         int[] hard = needLabels ? new int[n] : null;
@@ -161,7 +166,12 @@ public final class DistillationLossFunction implements ILossFunction {
                 System.arraycopy(packed, base + classes, teacher, i * classes, classes);
             } else {
                 for (int j = 0; j < topK; j++) {
-                    topIdx[i * topK + j] = (int) packed[base + classes + j];
+                    double index = packed[base + classes + j];
+                    if (index != Math.rint(index) || index < 0 || index >= classes) {
+                        throw new IllegalArgumentException("packed teacher top-k indices must be integers in [0, "
+                                + classes + "), got " + index + " at row " + i);
+                    }
+                    topIdx[i * topK + j] = (int) index;
                     topLp[i * topK + j] = packed[base + classes + topK + j];
                 }
             }
@@ -174,6 +184,34 @@ public final class DistillationLossFunction implements ILossFunction {
         Cached fresh = new Cached(student, packed, maskData, r, rows);
         cache = fresh;
         return fresh;
+    }
+
+    /**
+     * The hard-label block must be one-hot or all zeros (no label) and the epoch column finite and
+     * &gt;= 0 in every row: anything else means the labels were not packed by a {@link TargetLayout}.
+     */
+    private static void checkPacked(double[] packed, int n, TargetLayout layout) {
+        int w = layout.width();
+        for (int i = 0; i < n; i++) {
+            int ones = 0;
+            for (int j = 0; j < layout.classes(); j++) {
+                double v = packed[i * w + j];
+                if (v != 0 && v != 1) {
+                    throw new IllegalArgumentException("hard labels must be one-hot (0 or 1), got " + v + " at row " + i
+                            + ", class " + j);
+                }
+                ones += v == 1 ? 1 : 0;
+            }
+            if (ones > 1) {
+                throw new IllegalArgumentException("hard labels must be one-hot (at most one 1 per row), got " + ones
+                        + " ones at row " + i);
+            }
+            double epoch = packed[i * w + layout.epochColumn()];
+            if (!(epoch >= 0) || Double.isInfinite(epoch)) {
+                throw new IllegalArgumentException("packed epoch column must be finite and >= 0, got " + epoch
+                        + " at row " + i);
+            }
+        }
     }
 
     @Override

@@ -35,7 +35,7 @@ import java.util.Set;
  * rebalancing factors depend only on the teacher (no gradient flows through them) but couple the rows
  * of a batch, so this is a batch-level loss (no per-row values while rebalancing).
  *
- * <p>Reference code: none is public. Our reading of the paper (see docs/losses-longtail.md): the
+ * <p>Reference code: none is public. Our reading of the paper (see docs/losses.md, "LTKD, multi-label KD, regression KD"): the
  * teacher's per-batch mean group masses are scaled to the uniform distribution over groups and each
  * row's scaled masses renormalised ({@code alpha} in the paper weights this cross-group term); the
  * teacher weights {@code P_g} of the within-group KLs are replaced by a constant, 1 here ({@code beta}

@@ -5,6 +5,8 @@ import io.kd4j.losses.api.LossInput;
 import io.kd4j.losses.api.LossResult;
 import io.kd4j.losses.api.TopKTeacher;
 import io.kd4j.losses.catalogue.LossCatalogue;
+import io.kd4j.losses.feature.FeatureInput;
+import io.kd4j.losses.feature.FeatureLoss;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -37,6 +39,9 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * {@code {"loss": name, "params": {...}, "inputs": {"student_logits": [[...]], ...}}}; output per
  * case {@code {"loss": name, "value": v, "gradients": {"student_logits": [[...]]}, "terms": {...}}},
  * or {@code {"loss": name, "error": message}} when the case fails (the tool goes on with the next).
+ * Feature losses read {@code student_features}, {@code teacher_features} (rank 2 to 4) and an optional
+ * {@code mask} ({@code [batch, time]}), and report {@code "gradients": {"student_features": ...}}; CRD
+ * runs with an empty memory (in-batch negatives only).
  * The format and the inputs each loss reads are documented in docs/parity.md.
  */
 public final class ParityTool {
@@ -44,7 +49,7 @@ public final class ParityTool {
             .configure(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS, true);
     private static final Set<String> CASE_KEYS = Set.of("loss", "params", "inputs");
     private static final List<String> INPUT_KEYS = List.of("student_logits", "teacher_logits", "labels", "mask",
-            "teacher_topk_indices", "teacher_topk_logprobs", "epoch");
+            "teacher_topk_indices", "teacher_topk_logprobs", "epoch", "student_features", "teacher_features");
 
     private ParityTool() {
     }
@@ -105,10 +110,12 @@ public final class ParityTool {
                 throw new IllegalArgumentException("a case needs \"loss\": the catalogue name as a string");
             }
             DistillationLoss loss = LossCatalogue.create(nameNode.asText(), params(c.get("params")));
-            LossResult r = loss.compute(input(c.get("inputs")));
+            boolean features = loss instanceof FeatureLoss;
+            LossResult r = features ? ((FeatureLoss) loss).compute(featureInput(c.get("inputs")))
+                    : loss.compute(input(c.get("inputs")));
             result.put("value", r.value());
             ObjectNode gradients = result.putObject("gradients");
-            gradients.set("student_logits", nested(r.studentGradient()));
+            gradients.set(features ? "student_features" : "student_logits", nested(r.studentGradient()));
             ObjectNode terms = result.putObject("terms");
             r.terms().forEach(terms::put);
         } catch (RuntimeException e) {
@@ -163,6 +170,21 @@ public final class ParityTool {
                 + "of those, got " + v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
     }
 
+    /** Inputs of a feature loss: student_features and teacher_features (rank 2 to 4), optional mask [batch, time]. */
+    private static FeatureInput featureInput(JsonNode in) {
+        if (in == null || !in.isObject()) {
+            throw new IllegalArgumentException("a case needs \"inputs\": an object holding student_features and "
+                    + "teacher_features");
+        }
+        checkKeys(in, List.of("student_features", "teacher_features", "mask"), "feature-loss input");
+        if (!in.has("student_features") || !in.has("teacher_features")) {
+            throw new IllegalArgumentException("a feature loss needs inputs student_features and teacher_features");
+        }
+        return new FeatureInput(array(in.get("student_features"), "student_features", 2, 4),
+                array(in.get("teacher_features"), "teacher_features", 2, 4),
+                in.has("mask") ? array(in.get("mask"), "mask", 2, 2) : null);
+    }
+
     private static LossInput input(JsonNode in) {
         if (in == null || !in.isObject()) {
             throw new IllegalArgumentException("a case needs \"inputs\": an object holding at least student_logits");
@@ -206,7 +228,8 @@ public final class ParityTool {
         for (JsonNode n = node; n != null && n.isArray(); n = n.size() > 0 ? n.get(0) : null) {
             shape.add(n.size());
         }
-        String ranks = minRank == maxRank - 1 ? minRank + " or " + maxRank : "in [" + minRank + ", " + maxRank + "]";
+        String ranks = minRank == maxRank ? String.valueOf(minRank) : minRank == maxRank - 1 ? minRank + " or " + maxRank
+                : "in [" + minRank + ", " + maxRank + "]";
         if (shape.size() < minRank || shape.size() > maxRank) {
             throw new IllegalArgumentException(name + " must be a nested array of rank " + ranks + ", got rank "
                     + shape.size());

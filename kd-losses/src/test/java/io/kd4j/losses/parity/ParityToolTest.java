@@ -133,6 +133,34 @@ class ParityToolTest {
     }
 
     @Test
+    void givenFeatureLossCases_whenRun_thenStudentFeatureGradientsOrErrors() throws IOException {
+        List<JsonNode> out = run("""
+            [
+              {"loss": "FitNetsHint", "inputs": {"student_features": [[1, 2], [3, 4]],
+                                                 "teacher_features": [[0, 2], [3, 6]]}},
+              {"loss": "TinyBertHiddenMse", "inputs": {"student_features": [[[3, 100], [1, -100]]],
+                                                       "teacher_features": [[[0, 0], [0, 0]]], "mask": [[1, 0]]}},
+              {"loss": "AttentionTransfer", "params": {"p": 2},
+               "inputs": {"student_features": [[[[2, 0]], [[0, 0]]]], "teacher_features": [[[[1, 1]]]]}},
+              {"loss": "FitNetsHint", "inputs": {"student_logits": [[1, 2]], "teacher_logits": [[1, 2]]}},
+              {"loss": "SoftTargetKl", "inputs": {"student_features": [[1, 2]], "teacher_features": [[1, 2]]}}
+            ]
+            """);
+        assertEquals(5, out.size());
+        // diffs [1, 0, 0, -2]: MSE 5/4; gradient 2 d / 4
+        assertEquals(1.25, out.get(0).get("value").asDouble(), 1e-15);
+        assertEquals(JSON.readTree("[[0.5, 0.0], [0.0, -1.0]]"), out.get(0).get("gradients").get("student_features"));
+        // [1, size 2, time 2], t=1 masked: (9 + 1) / 2 = 5; gradient 2 d / 2 at t=0
+        assertEquals(5.0, out.get(1).get("value").asDouble(), 1e-15);
+        assertEquals(JSON.readTree("[[[3.0, 0.0], [1.0, 0.0]]]"), out.get(1).get("gradients").get("student_features"));
+        // AT hand value 1 - 1/sqrt2 (see AttentionTransferTest)
+        assertEquals(1 - 1 / Math.sqrt(2), out.get(2).get("value").asDouble(), 1e-15);
+        assertEquals("unknown feature-loss input key 'student_logits'; valid keys: [mask, student_features, "
+                + "teacher_features]", out.get(3).get("error").asText());
+        assertEquals("inputs must hold student_logits", out.get(4).get("error").asText());
+    }
+
+    @Test
     void givenInputThatIsNotAnArray_whenRun_thenRejectedAsAWhole() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> run("{\"loss\": \"SoftTargetKl\"}"));
