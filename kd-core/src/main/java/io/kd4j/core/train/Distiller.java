@@ -69,6 +69,7 @@ public final class Distiller {
     private final NonFinitePolicy nonFinitePolicy;
     private final Checkpointing checkpointing;
     private final DataSetIterator evaluationData;
+    private final io.kd4j.core.strategy.SampleWeights sampleWeights;
 
     /** The run settings {@link DistillationRun} reads. */
     record Settings(int epochs, long seed, PrintStream progress, int printEvery, List<TrainingListener> listeners,
@@ -98,6 +99,7 @@ public final class Distiller {
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
         this.evaluationData = b.evaluationData;
+        this.sampleWeights = b.sampleWeights;
         this.nonFinitePolicy = Objects.requireNonNull(b.nonFinitePolicy, "nonFinitePolicy must not be null");
         this.checkpointing = b.checkpointing;
     }
@@ -131,6 +133,9 @@ public final class Distiller {
         TargetLayout layout = topKCache == null ? TargetLayout.dense(classes) : new TargetLayout(classes, topKCache.k());
         DistillationLossFunction loss = DistillationLossFunction.of(objective, layout);
         TrainingModel model = student.trainingModel(loss);
+        if (sampleWeights != null) {
+            model = io.kd4j.core.strategy.SampleWeightingIterator.training(model, sampleWeights, layout);
+        }
         TeacherTargetIterator data = topKCache == null ? new TeacherTargetIterator(train, teacher, layout)
                 : new TeacherTargetIterator(train, topKCache, layout);
         Settings settings = new Settings(epochs, seed, progress, printEvery, listeners, nonFinitePolicy, checkpointing);
@@ -141,6 +146,9 @@ public final class Distiller {
         settingsReport.put("batchSize", train.batch());
         settingsReport.put("objective", objective.describe());
         settingsReport.put("nonFinitePolicy", nonFinitePolicy.name());
+        if (sampleWeights != null) {
+            settingsReport.put("sampleWeights", sampleWeights.toString());
+        }
         DistillationReport report = new DistillationReport(teacherDescription(), student.describe(), objective.describe(),
                 settingsReport, seed, dataDescription, stats);
         Model plain = model.exportPlain();
@@ -215,6 +223,7 @@ public final class Distiller {
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private DataSetIterator evaluationData;
+        private io.kd4j.core.strategy.SampleWeights sampleWeights;
         private NonFinitePolicy nonFinitePolicy = NonFinitePolicy.STOP;
         private Checkpointing checkpointing;
 
@@ -302,6 +311,15 @@ public final class Distiller {
         /** Adds DL4J training listeners to the student's training (they see DL4J's own fit). */
         public Builder listener(TrainingListener listener) {
             this.listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Per-example weights on the objective, computed per batch after the teacher ran (teacher
+         * confidence or a user hook; see {@link io.kd4j.core.strategy.SampleWeights}); none by default.
+         */
+        public Builder sampleWeights(io.kd4j.core.strategy.SampleWeights weights) {
+            this.sampleWeights = weights;
             return this;
         }
 

@@ -122,6 +122,9 @@ public final class DistillationLossFunction implements ILossFunction {
         int n = (int) preOutput.size(0);
         checkPacked(DenseRows.of(labels), n, layout);
         boolean[] valid = validRows(mask, n);
+        if (!binary(mask)) {
+            return null; // per-example sample weights in the mask: the reference path applies them
+        }
         INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
         FusedResult r = fused.evaluateOneHot(DenseRows.of(preOutput),
                 fused.needsTeacher() ? DenseRows.columns(labels, classes, classes) : null,
@@ -244,7 +247,24 @@ public final class DistillationLossFunction implements ILossFunction {
         }
     }
 
-    /** Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}, values 0 or 1), or null. */
+    /** Whether a mask holds only 0 and 1 (no per-example weights); true without a mask. */
+    private static boolean binary(INDArray mask) {
+        if (mask == null) {
+            return true;
+        }
+        for (double v : mask.dup('c').data().asDouble()) {
+            if (v != 0 && v != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}), or null. Values are 0/1
+     * or per-example sample weights (finite, &gt;= 0; see {@link #weight}); a row is valid when its value
+     * is not 0.
+     */
     private static boolean[] validRows(INDArray mask, int n) {
         if (mask == null) {
             return null;
@@ -258,10 +278,11 @@ public final class DistillationLossFunction implements ILossFunction {
         boolean[] valid = new boolean[n];
         for (int i = 0; i < n; i++) {
             double v = m[i * mw];
-            if (v != 0 && v != 1) {
-                throw new IllegalArgumentException("label mask values must be 0 or 1, got " + v + " at row " + i);
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("labels mask values (0/1, or per-example sample weights) must be "
+                        + "finite and >= 0, got " + v + " at example " + i);
             }
-            valid[i] = v == 1;
+            valid[i] = v != 0;
         }
         return valid;
     }
@@ -278,9 +299,22 @@ public final class DistillationLossFunction implements ILossFunction {
         double[] scores = new double[n];
         double[] rowValues = c.result.rowValues();
         for (int j = 0; j < c.rows.count(); j++) {
-            scores[c.rows.position(j)] = rowValues == null ? c.result.value() : rowValues[j];
+            int pos = c.rows.position(j);
+            scores[pos] = (rowValues == null ? c.result.value() : rowValues[j]) * weight(c, pos);
         }
         return Nd4j.create(scores, new long[] {n, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+    }
+
+    /**
+     * The mask value of example {@code pos} (1 without a mask): a labels mask holding per-example
+     * weights scales that example's score and gradient, as DL4J's own losses apply masks.
+     */
+    private double weight(Cached c, int pos) {
+        if (c.mask == null) {
+            return 1.0;
+        }
+        int n = c.student.length / classes;
+        return c.mask[pos * (c.mask.length / n)];
     }
 
     @Override
@@ -304,8 +338,9 @@ public final class DistillationLossFunction implements ILossFunction {
         double[] full = new double[n * classes];
         for (int j = 0; j < count; j++) {
             int pos = c.rows.position(j);
+            double w = weight(c, pos) * count;
             for (int k = 0; k < classes; k++) {
-                full[pos * classes + k] = meanGrad[j * classes + k] * count;
+                full[pos * classes + k] = meanGrad[j * classes + k] * w;
             }
         }
         INDArray dLdOut = Nd4j.create(full, new long[] {n, classes}, DataType.DOUBLE).castTo(preOutput.dataType());
