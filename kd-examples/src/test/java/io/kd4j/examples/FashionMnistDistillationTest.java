@@ -25,7 +25,7 @@ class FashionMnistDistillationTest {
             assertTrue(row.parameters() > 0);
         }
         assertTrue(Files.exists(dir.resolve("student-kd.zip")));
-        assertTrue(Files.readString(report).contains("| student with KD (MLP 784-32-10) |"));
+        assertTrue(Files.readString(report).contains("| student with KD (CNN 5x5x8-pool-32-10) |"));
     }
 
     @Test

@@ -95,9 +95,7 @@ public final class CachedTeacher implements Teacher {
         for (int i = 0; i < hashes.length; i++) {
             long row = find(batch.firstExample() + i, hashes[i]);
             long off = logitsOffset + row * c * 4L;
-            for (int j = 0; j < c; j++) {
-                out[i * c + j] = map.getFloat((int) (off + 4L * j));
-            }
+            map.duplicate().position((int) off).asFloatBuffer().get(out, i * c, c);
         }
         return Nd4j.create(out, new long[] {hashes.length, c}, DataType.FLOAT);
     }

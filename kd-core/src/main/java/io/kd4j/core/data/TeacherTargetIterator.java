@@ -1,7 +1,9 @@
 package io.kd4j.core.data;
 
+import io.kd4j.core.cache.CachedTopKTeacher;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
+import io.kd4j.losses.api.TopKTeacher;
 import io.kd4j.losses.dl4j.TargetLayout;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +21,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link io.kd4j.losses.dl4j.DistillationLossFunction} unpacks. Online teachers run here; cached
  * teachers read their stored outputs here. Nothing runs inside the student's fit.
  *
+ * <p>With a {@link CachedTopKTeacher} the teacher block is the top-k layout instead
+ * ({@code [one-hot | k indices | k log-probabilities | epoch]}, {@link TargetLayout#topK()} = the cache's k),
+ * for the sparse losses ({@code SparseTopKKl}, {@code SparseTopKTvd}).
+ *
  * <p>Every batch is checked: the hard labels must have {@code classes} columns and the teacher's
  * logits the labels' shape; a mismatch is an error naming both shapes.
  */
@@ -27,6 +33,7 @@ public final class TeacherTargetIterator implements DataSetIterator {
 
     private final DataSetIterator base;
     private final transient Teacher teacher;
+    private final transient CachedTopKTeacher topK;
     private final TargetLayout layout;
     private int epoch = 1;
     private long position;
@@ -38,9 +45,22 @@ public final class TeacherTargetIterator implements DataSetIterator {
         this.base = Objects.requireNonNull(base, "data iterator must not be null");
         this.teacher = Objects.requireNonNull(teacher, "teacher must not be null");
         this.layout = Objects.requireNonNull(layout, "layout must not be null");
+        this.topK = null;
         if (layout.topK() != 0) {
             throw new IllegalArgumentException("TeacherTargetIterator attaches dense teacher logits; got topK="
-                    + layout.topK());
+                    + layout.topK() + " (use the CachedTopKTeacher constructor for a top-k teacher)");
+        }
+    }
+
+    /** Attaches top-k blocks read from a top-k teacher cache; {@code layout.topK()} must be the cache's k. */
+    public TeacherTargetIterator(DataSetIterator base, CachedTopKTeacher topK, TargetLayout layout) {
+        this.base = Objects.requireNonNull(base, "data iterator must not be null");
+        this.topK = Objects.requireNonNull(topK, "top-k teacher cache must not be null");
+        this.teacher = null;
+        this.layout = Objects.requireNonNull(layout, "layout must not be null");
+        if (layout.topK() != topK.k() || layout.classes() != topK.classes()) {
+            throw new IllegalArgumentException("layout (classes=" + layout.classes() + ", topK=" + layout.topK()
+                    + ") must match the top-k cache (classes=" + topK.classes() + ", k=" + topK.k() + ")");
         }
     }
 
@@ -90,6 +110,9 @@ public final class TeacherTargetIterator implements DataSetIterator {
                     + "] (or [batch, " + layout.classes() + ", time]) for a student with " + layout.classes()
                     + " classes, got " + Arrays.toString(labels.shape()));
         }
+        if (topK != null) {
+            return attachTopK(ds, features, labels);
+        }
         long start = System.nanoTime();
         INDArray logits = teacher.logits(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
         teacherNanos += System.nanoTime() - start;
@@ -110,6 +133,24 @@ public final class TeacherTargetIterator implements DataSetIterator {
             INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1, labels.size(2)}, (double) epoch, labels.dataType());
             packed = Nd4j.concat(1, labels, logits.castTo(labels.dataType()), epochCol);
         }
+        return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
+    }
+
+    private DataSet attachTopK(org.nd4j.linalg.dataset.api.DataSet ds, INDArray features, INDArray labels) {
+        if (labels.rank() != 2) {
+            throw new IllegalArgumentException("a top-k teacher cache serves [batch, classes] labels, got "
+                    + Arrays.toString(labels.shape()));
+        }
+        long start = System.nanoTime();
+        TopKTeacher top = topK.topK(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
+        teacherNanos += System.nanoTime() - start;
+        lastBatchStart = position;
+        int n = (int) features.size(0);
+        position += n;
+        examples += n;
+        INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
+        INDArray packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
+                top.logProbs().castTo(labels.dataType()), epochCol);
         return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
     }
 

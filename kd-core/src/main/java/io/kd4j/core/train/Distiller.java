@@ -2,6 +2,7 @@ package io.kd4j.core.train;
 
 import io.kd4j.core.checkpoint.Checkpointing;
 import io.kd4j.core.cache.CachedTeacher;
+import io.kd4j.core.cache.CachedTopKTeacher;
 import io.kd4j.core.data.TeacherTargetIterator;
 import io.kd4j.core.metrics.Agreement;
 import io.kd4j.core.metrics.Evaluation;
@@ -57,6 +58,7 @@ public final class Distiller {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
 
     private final Teacher teacher;
+    private final CachedTopKTeacher topKCache;
     private final Objective objective;
     private final int epochs;
     private final long seed;
@@ -67,6 +69,7 @@ public final class Distiller {
     private final NonFinitePolicy nonFinitePolicy;
     private final Checkpointing checkpointing;
     private final DataSetIterator evaluationData;
+    private final io.kd4j.core.strategy.SampleWeights sampleWeights;
 
     /** The run settings {@link DistillationRun} reads. */
     record Settings(int epochs, long seed, PrintStream progress, int printEvery, List<TrainingListener> listeners,
@@ -74,7 +77,14 @@ public final class Distiller {
     }
 
     private Distiller(Builder b) {
-        this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
+        if (b.teacher == null && b.topKCache == null) {
+            throw new NullPointerException("teacher (or a top-k teacher cache) must be set");
+        }
+        if (b.teacher != null && b.topKCache != null) {
+            throw new IllegalArgumentException("set either a teacher or a top-k teacher cache, not both");
+        }
+        this.teacher = b.teacher;
+        this.topKCache = b.topKCache;
         this.objective = Objects.requireNonNull(b.objective, "objective must be set");
         if (b.epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + b.epochs);
@@ -89,6 +99,7 @@ public final class Distiller {
         this.printEvery = b.printEvery;
         this.listeners = List.copyOf(b.listeners);
         this.evaluationData = b.evaluationData;
+        this.sampleWeights = b.sampleWeights;
         this.nonFinitePolicy = Objects.requireNonNull(b.nonFinitePolicy, "nonFinitePolicy must not be null");
         this.checkpointing = b.checkpointing;
     }
@@ -119,10 +130,14 @@ public final class Distiller {
         checkFirstBatch(train, classes);
 
         Nd4j.getRandom().setSeed(seed);
-        TargetLayout layout = TargetLayout.dense(classes);
+        TargetLayout layout = topKCache == null ? TargetLayout.dense(classes) : new TargetLayout(classes, topKCache.k());
         DistillationLossFunction loss = DistillationLossFunction.of(objective, layout);
         TrainingModel model = student.trainingModel(loss);
-        TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
+        if (sampleWeights != null) {
+            model = io.kd4j.core.strategy.SampleWeightingIterator.training(model, sampleWeights, layout);
+        }
+        TeacherTargetIterator data = topKCache == null ? new TeacherTargetIterator(train, teacher, layout)
+                : new TeacherTargetIterator(train, topKCache, layout);
         Settings settings = new Settings(epochs, seed, progress, printEvery, listeners, nonFinitePolicy, checkpointing);
         DistillationRun run = new DistillationRun(settings, model, runFingerprint(student, train));
         List<EpochStats> stats = run.run(train, data, classes);
@@ -131,7 +146,10 @@ public final class Distiller {
         settingsReport.put("batchSize", train.batch());
         settingsReport.put("objective", objective.describe());
         settingsReport.put("nonFinitePolicy", nonFinitePolicy.name());
-        DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), objective.describe(),
+        if (sampleWeights != null) {
+            settingsReport.put("sampleWeights", sampleWeights.toString());
+        }
+        DistillationReport report = new DistillationReport(teacherDescription(), student.describe(), objective.describe(),
                 settingsReport, seed, dataDescription, stats);
         Model plain = model.exportPlain();
         return new DistillationResult(plain, report, Optional.ofNullable(evaluationData).map(d -> evaluate(plain, d)));
@@ -140,7 +158,7 @@ public final class Distiller {
     /** The student's metrics on {@code data}, and its agreement with the teacher unless that is a cache. */
     private StudentEvaluation evaluate(Model plain, DataSetIterator data) {
         Predictions studentPredictions = Predictions.of(plain, data);
-        Optional<Agreement> agreement = teacher instanceof CachedTeacher ? Optional.empty()
+        Optional<Agreement> agreement = teacher == null || teacher instanceof CachedTeacher ? Optional.empty()
                 : Optional.of(Agreement.of(Predictions.of(teacher, data), studentPredictions));
         return new StudentEvaluation(Evaluation.of(studentPredictions), agreement);
     }
@@ -153,7 +171,7 @@ public final class Distiller {
         Model net = student.network();
         String conf = net instanceof ComputationGraph g ? g.getConfiguration().toJson()
                 : ((MultiLayerNetwork) net).getLayerWiseConfigurations().toJson();
-        String run = "teacher=" + teacher.fingerprint() + "\nobjective=" + objective.describe() + "\nseed=" + seed
+        String run = "teacher=" + teacherFingerprint() + "\nobjective=" + objective.describe() + "\nseed=" + seed
                 + "\nepochs=" + epochs + "\nbatch=" + train.batch() + "\nstudent=" + conf;
         return Fingerprints.of(run, net.params());
     }
@@ -176,17 +194,27 @@ public final class Distiller {
             throw new IllegalArgumentException("labels must be one-hot with " + classes + " columns (the student's "
                     + "output layer has nOut=" + classes + "), got " + (labels == null ? "null" : Arrays.toString(labels.shape())));
         }
-        INDArray logits = teacher.logits(new TeacherBatch(first.getFeatures(), first.getFeaturesMaskArray(), 0));
-        if (logits.size(1) != classes) {
-            throw new IllegalArgumentException("the teacher produces " + logits.size(1) + " classes but the student's "
+        long teacherClasses = topKCache != null ? topKCache.classes()
+                : teacher.logits(new TeacherBatch(first.getFeatures(), first.getFeaturesMaskArray(), 0)).size(1);
+        if (teacherClasses != classes) {
+            throw new IllegalArgumentException("the teacher produces " + teacherClasses + " classes but the student's "
                     + "output layer has nOut=" + classes);
         }
         train.reset();
     }
 
+    private String teacherDescription() {
+        return topKCache == null ? teacher.describe() : topKCache.describe();
+    }
+
+    private String teacherFingerprint() {
+        return topKCache == null ? teacher.fingerprint() : topKCache.teacherFingerprint();
+    }
+
     /** Builder of a {@link Distiller}. */
     public static final class Builder {
         private Teacher teacher;
+        private CachedTopKTeacher topKCache;
         private Objective objective;
         private int epochs = 1;
         private long seed = 42;
@@ -195,6 +223,7 @@ public final class Distiller {
         private int printEvery = 50;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private DataSetIterator evaluationData;
+        private io.kd4j.core.strategy.SampleWeights sampleWeights;
         private NonFinitePolicy nonFinitePolicy = NonFinitePolicy.STOP;
         private Checkpointing checkpointing;
 
@@ -220,6 +249,15 @@ public final class Distiller {
         /** The frozen teacher (online network or a cache). */
         public Builder teacher(Teacher teacher) {
             this.teacher = teacher;
+            return this;
+        }
+
+        /**
+         * Distil from a top-k teacher cache instead of a teacher (the objective's teacher terms must be
+         * sparse ones, e.g. {@code SparseTopKKl}); the packed labels then carry the top-k layout.
+         */
+        public Builder topKCache(CachedTopKTeacher cache) {
+            this.topKCache = cache;
             return this;
         }
 
@@ -273,6 +311,15 @@ public final class Distiller {
         /** Adds DL4J training listeners to the student's training (they see DL4J's own fit). */
         public Builder listener(TrainingListener listener) {
             this.listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Per-example weights on the objective, computed per batch after the teacher ran (teacher
+         * confidence or a user hook; see {@link io.kd4j.core.strategy.SampleWeights}); none by default.
+         */
+        public Builder sampleWeights(io.kd4j.core.strategy.SampleWeights weights) {
+            this.sampleWeights = weights;
             return this;
         }
 

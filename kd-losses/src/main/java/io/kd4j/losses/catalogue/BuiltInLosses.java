@@ -16,6 +16,7 @@ final class BuiltInLosses {
         DivergenceEntries.register();
         DecoupledEntries.register();
         LongTailEntries.register();
+        TaskEntries.register();
         FeatureEntries.register();
     }
 }

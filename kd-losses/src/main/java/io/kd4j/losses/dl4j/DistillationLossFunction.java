@@ -4,11 +4,15 @@ import io.kd4j.losses.api.InputKind;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.kernels.DenseRows;
+import io.kd4j.losses.kernels.FusedObjective;
+import io.kd4j.losses.kernels.FusedResult;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,6 +36,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * is the batch value and its gradient {@code n} times the gradient of the batch value, so DL4J's
  * minibatch mean again equals the objective. For sequences DL4J's RNN output layer sums over time
  * steps and divides by the number of sequences (its convention for every loss).
+ *
+ * <p><b>Fast path</b>: when every term has a fused kernel ({@link FusedObjective#compile}), the
+ * teacher block is dense and the activation is the identity, the function reads the student's
+ * pre-outputs and the packed labels in place and writes the gradient once, through
+ * {@code io.kd4j.losses.kernels} (no double copies of the batch, rows split across cores, the JDK
+ * Vector API when the JVM has it); otherwise it evaluates the objective on double rows.
  *
  * <p>The objective travels as its formula string, so the function survives DL4J's JSON round trip
  * (model save/load, ParallelWrapper, Spark) with all its parameters.
@@ -97,7 +107,41 @@ public final class DistillationLossFunction implements ILossFunction {
         return t == null ? Map.of() : t;
     }
 
-    private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+    /** Value (and gradient when asked) through the fused kernels, or {@code null} when they do not apply. */
+    private Fast fast(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean wantGrad) {
+        if (topK != 0 || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
+            return null;
+        }
+        checkShapes(labels, preOutput);
+        TargetLayout layout = layout();
+        double epoch = labels.getDouble(0, layout.epochColumn());
+        FusedObjective fused = FusedObjective.compile(objective(), epoch).orElse(null);
+        if (fused == null) {
+            return null;
+        }
+        int n = (int) preOutput.size(0);
+        checkPacked(DenseRows.of(labels), n, layout);
+        boolean[] valid = validRows(mask, n);
+        if (!binary(mask)) {
+            return null; // per-example sample weights in the mask: the reference path applies them
+        }
+        INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
+        FusedResult r = fused.evaluateOneHot(DenseRows.of(preOutput),
+                fused.needsTeacher() ? DenseRows.columns(labels, classes, classes) : null,
+                fused.needsLabels() ? DenseRows.columns(labels, 0, classes) : null, valid,
+                grad == null ? null : DenseRows.of(grad), 1.0);
+        lastTerms = r.terms();
+        return new Fast(r, grad);
+    }
+
+    private record Fast(FusedResult result, INDArray grad) {
+    }
+
+    private static boolean fusable(INDArray a) {
+        return a != null && a.rank() == 2 && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
+    }
+
+    private void checkShapes(INDArray labels, INDArray preOutput) {
         TargetLayout layout = layout();
         if (labels == null || preOutput == null) {
             throw new IllegalArgumentException("labels and preOutput must not be null");
@@ -116,6 +160,12 @@ public final class DistillationLossFunction implements ILossFunction {
                     + classes + " | teacher " + layout.teacherWidth() + " | epoch 1), got "
                     + Arrays.toString(labels.shape()) + "; attach teacher outputs with kd-core's TeacherTargetIterator");
         }
+    }
+
+    private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        checkShapes(labels, preOutput);
+        TargetLayout layout = layout();
+        int n = (int) preOutput.size(0);
         INDArray logitsArr = activationFn.getActivation(preOutput.dup(), true);
         double[] student = logitsArr.dup('c').data().asDouble();
         double[] packed = labels.dup('c').data().asDouble();
@@ -126,23 +176,8 @@ public final class DistillationLossFunction implements ILossFunction {
             return c;
         }
         int w = layout.width();
-        boolean[] valid = null;
-        if (mask != null) {
-            if (mask.rank() != 2 || mask.size(0) != n) {
-                throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
-                        + Arrays.toString(mask.shape()));
-            }
-            valid = new boolean[n];
-            int mw = (int) mask.size(1);
-            for (int i = 0; i < n; i++) {
-                double m = maskData[i * mw];
-                if (m != 0 && m != 1) {
-                    throw new IllegalArgumentException("label mask values must be 0 or 1, got " + m + " at row " + i);
-                }
-                valid[i] = m == 1;
-            }
-        }
-        checkPacked(packed, n, layout);
+        boolean[] valid = validRows(mask, n);
+        checkPacked(DenseRows.wrap(packed, n, w), n, layout);
         Objective obj = objective();
         boolean needLabels = obj.requiredInputs().contains(InputKind.LABELS);
         int[] hard = needLabels ? new int[n] : null;
@@ -189,12 +224,11 @@ public final class DistillationLossFunction implements ILossFunction {
      * The hard-label block must be one-hot or all zeros (no label) and the epoch column finite and
      * &gt;= 0 in every row: anything else means the labels were not packed by a {@link TargetLayout}.
      */
-    private static void checkPacked(double[] packed, int n, TargetLayout layout) {
-        int w = layout.width();
+    private static void checkPacked(DenseRows packed, int n, TargetLayout layout) {
         for (int i = 0; i < n; i++) {
             int ones = 0;
             for (int j = 0; j < layout.classes(); j++) {
-                double v = packed[i * w + j];
+                double v = packed.value(i, j);
                 if (v != 0 && v != 1) {
                     throw new IllegalArgumentException("hard labels must be one-hot (0 or 1), got " + v + " at row " + i
                             + ", class " + j);
@@ -205,7 +239,7 @@ public final class DistillationLossFunction implements ILossFunction {
                 throw new IllegalArgumentException("hard labels must be one-hot (at most one 1 per row), got " + ones
                         + " ones at row " + i);
             }
-            double epoch = packed[i * w + layout.epochColumn()];
+            double epoch = packed.value(i, layout.epochColumn());
             if (!(epoch >= 0) || Double.isInfinite(epoch)) {
                 throw new IllegalArgumentException("packed epoch column must be finite and >= 0, got " + epoch
                         + " at row " + i);
@@ -213,16 +247,74 @@ public final class DistillationLossFunction implements ILossFunction {
         }
     }
 
+    /** Whether a mask holds only 0 and 1 (no per-example weights); true without a mask. */
+    private static boolean binary(INDArray mask) {
+        if (mask == null) {
+            return true;
+        }
+        for (double v : mask.dup('c').data().asDouble()) {
+            if (v != 0 && v != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}), or null. Values are 0/1
+     * or per-example sample weights (finite, &gt;= 0; see {@link #weight}); a row is valid when its value
+     * is not 0.
+     */
+    private static boolean[] validRows(INDArray mask, int n) {
+        if (mask == null) {
+            return null;
+        }
+        if (mask.rank() != 2 || mask.size(0) != n) {
+            throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
+                    + Arrays.toString(mask.shape()));
+        }
+        double[] m = mask.dup('c').data().asDouble();
+        int mw = (int) mask.size(1);
+        boolean[] valid = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            double v = m[i * mw];
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("labels mask values (0/1, or per-example sample weights) must be "
+                        + "finite and >= 0, got " + v + " at example " + i);
+            }
+            valid[i] = v != 0;
+        }
+        return valid;
+    }
+
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Fast f = fast(labels, preOutput, activationFn, mask, false);
+        if (f != null) {
+            double[] rows = f.result().rowValues();
+            return Nd4j.create(rows, new long[] {rows.length, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+        }
         Cached c = evaluate(labels, preOutput, activationFn, mask);
         int n = (int) preOutput.size(0);
         double[] scores = new double[n];
         double[] rowValues = c.result.rowValues();
         for (int j = 0; j < c.rows.count(); j++) {
-            scores[c.rows.position(j)] = rowValues == null ? c.result.value() : rowValues[j];
+            int pos = c.rows.position(j);
+            scores[pos] = (rowValues == null ? c.result.value() : rowValues[j]) * weight(c, pos);
         }
         return Nd4j.create(scores, new long[] {n, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
+    }
+
+    /**
+     * The mask value of example {@code pos} (1 without a mask): a labels mask holding per-example
+     * weights scales that example's score and gradient, as DL4J's own losses apply masks.
+     */
+    private double weight(Cached c, int pos) {
+        if (c.mask == null) {
+            return 1.0;
+        }
+        int n = c.student.length / classes;
+        return c.mask[pos * (c.mask.length / n)];
     }
 
     @Override
@@ -235,6 +327,10 @@ public final class DistillationLossFunction implements ILossFunction {
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Fast f = fast(labels, preOutput, activationFn, mask, true);
+        if (f != null) {
+            return f.grad();
+        }
         Cached c = evaluate(labels, preOutput, activationFn, mask);
         int n = (int) preOutput.size(0);
         int count = c.rows.count();
@@ -242,8 +338,9 @@ public final class DistillationLossFunction implements ILossFunction {
         double[] full = new double[n * classes];
         for (int j = 0; j < count; j++) {
             int pos = c.rows.position(j);
+            double w = weight(c, pos) * count;
             for (int k = 0; k < classes; k++) {
-                full[pos * classes + k] = meanGrad[j * classes + k] * count;
+                full[pos * classes + k] = meanGrad[j * classes + k] * w;
             }
         }
         INDArray dLdOut = Nd4j.create(full, new long[] {n, classes}, DataType.DOUBLE).castTo(preOutput.dataType());
@@ -253,6 +350,11 @@ public final class DistillationLossFunction implements ILossFunction {
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
                                                           INDArray mask, boolean average) {
+        Fast f = fast(labels, preOutput, activationFn, mask, true);
+        if (f != null) {
+            double sum = f.result().value() * f.result().validRows();
+            return new Pair<>(average ? sum / preOutput.size(0) : sum, f.grad());
+        }
         return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
                 computeGradient(labels, preOutput, activationFn, mask));
     }

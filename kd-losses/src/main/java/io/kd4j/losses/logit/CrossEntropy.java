@@ -60,6 +60,11 @@ public final class CrossEntropy extends RowwiseLogitLoss {
         return loss;
     }
 
+    /** The label-smoothing weight {@code e} in [0, 1). */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
     @Override
     public String name() {
         return "CrossEntropy";

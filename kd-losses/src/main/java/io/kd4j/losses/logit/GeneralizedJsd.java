@@ -116,6 +116,11 @@ public final class GeneralizedJsd extends RowwiseLogitLoss {
         return value;
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     @Override
     public String name() {
         return "GeneralizedJsd";

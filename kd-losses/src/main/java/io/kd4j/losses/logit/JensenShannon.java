@@ -48,6 +48,11 @@ public final class JensenShannon extends RowwiseLogitLoss {
         return jsd.rowLoss(rows, row, epoch, grad, off, scratch, terms);
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     @Override
     public String name() {
         return "JensenShannon";

@@ -67,6 +67,11 @@ public final class ReverseKl extends RowwiseLogitLoss {
         return kl;
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     @Override
     public String name() {
         return "ReverseKl";

@@ -71,6 +71,11 @@ public final class SoftTargetKl extends RowwiseLogitLoss {
         return tau * tau * kl;
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     @Override
     public String name() {
         return "SoftTargetKl";

@@ -65,6 +65,11 @@ public final class TotalVariation extends RowwiseLogitLoss {
         return 0.5 * sum;
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     @Override
     public String name() {
         return "TotalVariation";

@@ -66,8 +66,10 @@ class DistillationLossFunctionValidationTest {
                 }, null, PRE_OUTPUT, "teacher_logits must be finite, got -Infinity at row 1, class 2"),
                 new BadInput("mask with the wrong number of rows", p -> p, Nd4j.ones(DataType.DOUBLE, 3, 1),
                         PRE_OUTPUT, "label mask must be [2, 1] or [2, width], got [3, 1]"),
-                new BadInput("fractional mask", p -> p, Nd4j.create(new double[][] {{1}, {0.5}}),
-                        PRE_OUTPUT, "label mask values must be 0 or 1, got 0.5 at row 1"),
+                new BadInput("negative mask (a mask value is a per-example weight)", p -> p,
+                        Nd4j.create(new double[][] {{1}, {-0.5}}), PRE_OUTPUT,
+                        "labels mask values (0/1, or per-example sample weights) must be finite and >= 0, got -0.5 "
+                        + "at example 1"),
                 new BadInput("student output of another width", p -> p, null, Nd4j.zeros(DataType.DOUBLE, 2, 4),
                         "student output has 4 units, but the objective was configured for classes=3"),
                 new BadInput("student output with NaN", p -> p, null,

@@ -1,0 +1,164 @@
+package io.kd4j.examples.bench;
+
+import io.kd4j.core.cache.TeacherCache;
+import io.kd4j.core.cache.TopKCacheOptions;
+import io.kd4j.core.cache.TopKTeacherCache;
+import io.kd4j.core.cache.CachedTopKTeacher;
+import io.kd4j.core.data.InMemoryDataSetIterator;
+import io.kd4j.core.metrics.Metrics;
+import io.kd4j.core.student.Student;
+import io.kd4j.core.teacher.Teacher;
+import io.kd4j.core.train.DistillationResult;
+import io.kd4j.core.train.Distiller;
+import io.kd4j.core.train.EpochStats;
+import io.kd4j.examples.Models;
+import io.kd4j.examples.data.FashionMnist;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * Training measurements on Fashion-MNIST, printed as {@code RESULT key=value} lines for
+ * {@link PerformanceSuite}:
+ * <ul>
+ *   <li>{@code throughput}: samples/s of one student (MLP 784-128-10, batch 128) trained on hard labels,
+ *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
+ *       784-1200-1200-10), and the teacher's share of the online epoch; epochs 2-3 of 3 are timed;</li>
+ *   <li>{@code accuracy}: test accuracy of a small student (MLP 784-16-10) trained on hard labels,
+ *       with dense KD from a cache, and with top-k KD (k = 3 and k = 1, float16) from a top-k cache, all
+ *       from the same trained teacher (MLP 784-512-512-10).</li>
+ * </ul>
+ */
+public final class TrainingProbe {
+    private TrainingProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String what = args.length > 0 ? args[0] : "throughput";
+        int examples = args.length > 1 ? Integer.parseInt(args[1]) : 12000;
+        FashionMnist.Data data = FashionMnist.load(null);
+        int n = Math.min(examples, data.train().size());
+        INDArray x = data.train().features().get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
+        INDArray y = data.train().labels().get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
+        System.out.println("RESULT data=" + data.source().replace(' ', '_') + "," + n + "_train_examples");
+        if (what.equals("throughput")) {
+            throughput(x, y);
+        } else {
+            accuracy(x, y, data.test());
+        }
+    }
+
+    private static InMemoryDataSetIterator it(INDArray x, INDArray y, int batch) {
+        return new InMemoryDataSetIterator(x, y, batch, null);
+    }
+
+    private static MultiLayerNetwork mlp(long seed, int... layers) {
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(1e-3))
+                .weightInit(WeightInit.XAVIER).list();
+        for (int i = 1; i < layers.length - 1; i++) {
+            b.layer(new DenseLayer.Builder().nIn(layers[i - 1]).nOut(layers[i]).activation(Activation.RELU).build());
+        }
+        b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(layers[layers.length - 2])
+                .nOut(layers[layers.length - 1]).activation(Activation.SOFTMAX).build());
+        MultiLayerNetwork net = new MultiLayerNetwork(b.build());
+        net.init();
+        return net;
+    }
+
+    private static void throughput(INDArray x, INDArray y) throws Exception {
+        int batch = 128;
+        int n = (int) x.size(0);
+        MultiLayerNetwork plain = Models.mlpStudent(1, 128);
+        double plainSeconds = 0;
+        for (int e = 1; e <= 3; e++) {
+            long t0 = System.nanoTime();
+            plain.fit(it(x, y, batch));
+            if (e > 1) {
+                plainSeconds += (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        MultiLayerNetwork teacherNet = mlp(2, 784, 1200, 1200, 10);
+        Teacher teacher = Teacher.of(teacherNet);
+        Path dir = Files.createTempDirectory("kd4j-bench");
+        Path cache = dir.resolve("teacher.cache");
+        TeacherCache.write(teacher, it(x, y, 500), cache);
+        String objective = "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)";
+        DistillationResult cached = Distiller.builder().teacher(TeacherCache.open(cache, teacher)).objective(objective)
+                .epochs(3).build().distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
+        DistillationResult online = Distiller.builder().teacher(teacher).objective(objective).epochs(3).build()
+                .distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
+        Files.deleteIfExists(cache);
+        Files.deleteIfExists(dir);
+        double cachedSeconds = timed(cached.report().epochs(), false);
+        double onlineSeconds = timed(online.report().epochs(), false);
+        double onlineTeacher = timed(online.report().epochs(), true);
+        double samples = 2.0 * n;
+        System.out.printf("RESULT hard_samples_per_s=%.0f%n", samples / plainSeconds);
+        System.out.printf("RESULT cached_samples_per_s=%.0f%n", samples / cachedSeconds);
+        System.out.printf("RESULT online_samples_per_s=%.0f%n", samples / onlineSeconds);
+        System.out.printf("RESULT online_teacher_share=%.3f%n", onlineTeacher / onlineSeconds);
+        System.out.printf("RESULT cached_over_hard=%.3f%n", cachedSeconds / plainSeconds);
+        System.out.printf("RESULT online_over_hard_plus_teacher=%.3f%n", onlineSeconds / (plainSeconds + onlineTeacher));
+    }
+
+    /** Seconds of epochs 2..3 (epoch 1 warms the JIT up): all, or the teacher's part only. */
+    private static double timed(List<EpochStats> epochs, boolean teacherOnly) {
+        double s = 0;
+        for (EpochStats e : epochs) {
+            if (e.epoch() > 1) {
+                s += teacherOnly ? e.teacherSeconds() : e.teacherSeconds() + e.studentSeconds();
+            }
+        }
+        return s;
+    }
+
+    private static void accuracy(INDArray x, INDArray y, FashionMnist.Split test) throws Exception {
+        int epochs = 4;
+        MultiLayerNetwork teacherNet = mlp(2, 784, 512, 512, 10);
+        for (int e = 0; e < epochs; e++) {
+            teacherNet.fit(new InMemoryDataSetIterator(x, y, 128, 40L + e));
+        }
+        InMemoryDataSetIterator testIt = it(test.features(), test.labels(), 1000);
+        System.out.printf("RESULT teacher_accuracy=%.4f%n", Metrics.accuracy(teacherNet, testIt));
+        MultiLayerNetwork alone = mlp(3, 784, 16, 10);
+        for (int e = 0; e < epochs; e++) {
+            alone.fit(new InMemoryDataSetIterator(x, y, 128, 40L + e));
+        }
+        System.out.printf("RESULT hard_accuracy=%.4f%n", Metrics.accuracy(alone, testIt));
+        Teacher teacher = Teacher.of(teacherNet);
+        Path dir = Files.createTempDirectory("kd4j-acc");
+        Path dense = dir.resolve("dense.cache");
+        TeacherCache.write(teacher, it(x, y, 500), dense);
+        double tau = 4.0;
+        Model kd = Distiller.builder().teacher(TeacherCache.open(dense, teacher)).epochs(epochs)
+                .objective("0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)").build()
+                .distill(Student.of(mlp(3, 784, 16, 10)), it(x, y, 128)).student();
+        System.out.printf("RESULT dense_kd_accuracy=%.4f%n", Metrics.accuracy(kd, testIt));
+        System.out.printf("RESULT dense_bytes_per_example=%.1f%n", (Files.size(dense) - 4096.0) / x.size(0));
+        for (int k : new int[] {3, 1}) {
+            Path file = dir.resolve("top" + k + ".cache");
+            TopKTeacherCache.write(teacher, it(x, y, 500), file, new TopKCacheOptions(k, true, tau));
+            try (CachedTopKTeacher c = TopKTeacherCache.open(file, teacher, k, null)) {
+                Model s = Distiller.builder().topKCache(c).epochs(epochs)
+                        .objective("0.1*CrossEntropy + 0.9*SparseTopKKl(temperature=4.0)").build()
+                        .distill(Student.of(mlp(3, 784, 16, 10)), it(x, y, 128)).student();
+                System.out.printf("RESULT top%d_f16_kd_accuracy=%.4f%n", k, Metrics.accuracy(s, testIt));
+                System.out.printf("RESULT top%d_f16_bytes_per_example=%d%n", k, c.bytesPerExample());
+            }
+            Files.deleteIfExists(file);
+        }
+        Files.deleteIfExists(dense);
+        Files.deleteIfExists(dir);
+    }
+}

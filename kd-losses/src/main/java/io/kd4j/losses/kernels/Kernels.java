@@ -1,0 +1,114 @@
+package io.kd4j.losses.kernels;
+
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses the row kernel once per JVM and says which, once, in the log:
+ * <ul>
+ *   <li><b>vector</b> ({@code VectorRowKernel}, float32 data): when the JVM has the incubator module
+ *       {@code jdk.incubator.vector} (JDK 17: start it with {@code --add-modules jdk.incubator.vector})
+ *       and the system property {@code kd4j.kernels} is not {@code scalar};</li>
+ *   <li><b>scalar</b> ({@link ScalarRowKernel}): otherwise, and always for float64 data.</li>
+ * </ul>
+ * The vector class is loaded by name only after the module was found, so a JVM without the module
+ * never touches it.
+ */
+public final class Kernels {
+    /** System property: {@code scalar} forces the plain-Java kernel, {@code vector} requires the vector one. */
+    public static final String PROPERTY = "kd4j.kernels";
+    private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
+    private static final String VECTOR_CLASS = "io.kd4j.losses.kernels.VectorRowKernel";
+    private static final Selection SELECTION = select();
+
+    private record Selection(String name, String detail, Supplier<RowKernel> floatKernel) {
+    }
+
+    private Kernels() {
+    }
+
+    private static Selection select() {
+        String wanted = System.getProperty(PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!wanted.equals("auto") && !wanted.equals("scalar") && !wanted.equals("vector")) {
+            throw new IllegalArgumentException(PROPERTY + " must be one of [auto, scalar, vector], got '" + wanted + "'");
+        }
+        boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        Selection s;
+        if (wanted.equals("scalar")) {
+            s = scalar("forced by -D" + PROPERTY + "=scalar");
+        } else if (!module) {
+            if (wanted.equals("vector")) {
+                throw new IllegalStateException(PROPERTY + "=vector, but the JVM lacks the module jdk.incubator.vector: "
+                        + "start it with --add-modules jdk.incubator.vector");
+            }
+            s = scalar("the JVM lacks jdk.incubator.vector; add --add-modules jdk.incubator.vector for the fast path");
+        } else {
+            s = vector();
+        }
+        LOG.info("kd4j fused loss kernels: {} ({})", s.name(), s.detail());
+        return s;
+    }
+
+    private static Selection scalar(String why) {
+        return new Selection("scalar", "plain Java, double precision; " + why, ScalarRowKernel::new);
+    }
+
+    private static Selection vector() {
+        try {
+            Class<?> c = Class.forName(VECTOR_CLASS);
+            java.lang.reflect.Constructor<?> ctor = c.getDeclaredConstructor();
+            ctor.setAccessible(true);
+            String detail = (String) invokeStatic(c, "describe");
+            ctor.newInstance(); // fails here, not later, if the vector code cannot run
+            return new Selection("vector", detail, () -> {
+                try {
+                    return (RowKernel) ctor.newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot create the vector kernel", e);
+                }
+            });
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return scalar("the vector kernel failed to load: " + e);
+        }
+    }
+
+    private static Object invokeStatic(Class<?> c, String method) throws ReflectiveOperationException {
+        java.lang.reflect.Method m = c.getDeclaredMethod(method);
+        m.setAccessible(true);
+        return m.invoke(null);
+    }
+
+    /** The kernel used for float32 data: {@code vector} or {@code scalar}. */
+    public static String active() {
+        return SELECTION.name();
+    }
+
+    /** One line: the active kernel and why. */
+    public static String describe() {
+        return SELECTION.name() + " (" + SELECTION.detail() + ")";
+    }
+
+    /** A fresh kernel (with its own row buffers) for float32 or float64 data. */
+    static RowKernel newKernel(boolean float32) {
+        return float32 ? SELECTION.floatKernel().get() : new ScalarRowKernel();
+    }
+
+    static void rejectNonFinite(float[] x, int c, String name, int row) {
+        for (int j = 0; j < c; j++) {
+            if (!Float.isFinite(x[j])) {
+                throw new IllegalArgumentException(name + " must be finite, got " + x[j] + " at row " + row
+                        + ", class " + j);
+            }
+        }
+    }
+
+    static void rejectNonFinite(double[] x, int c, String name, int row) {
+        for (int j = 0; j < c; j++) {
+            if (!Double.isFinite(x[j])) {
+                throw new IllegalArgumentException(name + " must be finite, got " + x[j] + " at row " + row
+                        + ", class " + j);
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.kd4j.losses.kernels;
+
+import java.util.Arrays;
+
+/**
+ * The plain-Java kernel: one row at a time in double precision (float32 rows are widened as they are
+ * copied in). Used for float64 data, and for float32 data when the JDK Vector API is not available.
+ * The formulas are those of the catalogue classes, rearranged so that each term needs one pass of
+ * exponentials over the row (max-shifted, unnormalised {@code exp} kept in row buffers) and one pass
+ * that writes the gradient.
+ */
+final class ScalarRowKernel extends RowKernel {
+    private double[] s = new double[0];
+    private double[] t = new double[0];
+    private double[] g = new double[0];
+    private double[] p = new double[0];
+    private double[] q = new double[0];
+    private double[] u = new double[0];
+
+    private void ensure(int c) {
+        if (s.length < c) {
+            s = new double[c];
+            t = new double[c];
+            g = new double[c];
+            p = new double[c];
+            q = new double[c];
+            u = new double[c];
+        }
+    }
+
+    @Override
+    double row(DenseRows student, DenseRows teacher, int label, int row, FusedTerm[] terms, DenseRows grad,
+               double gradScale, double[] termValues) {
+        int c = student.width();
+        ensure(c);
+        student.read(row, s);
+        double ms = checkedMax(s, c, "student_logits", row);
+        double mt = 0;
+        if (teacher != null) {
+            teacher.read(row, t);
+            mt = checkedMax(t, c, "teacher_logits", row);
+        }
+        boolean wantGrad = grad != null;
+        if (wantGrad) {
+            Arrays.fill(g, 0, c, 0.0);
+        }
+        double total = 0;
+        for (int i = 0; i < terms.length; i++) {
+            FusedTerm term = terms[i];
+            double gw = term.weight() * gradScale;
+            double v = switch (term.kind()) {
+                case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
+                case SOFT_TARGET_KL -> {
+                    double tau = term.temperature();
+                    yield tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
+                }
+                case REVERSE_KL -> reverseKl(c, ms, mt, term.temperature(), wantGrad, gw / term.temperature());
+                case TOTAL_VARIATION -> totalVariation(c, ms, mt, term.temperature(), wantGrad,
+                        gw / term.temperature());
+                case GENERALIZED_JSD -> jsd(c, ms, mt, term.temperature(), term.teacherMixWeight(), wantGrad,
+                        gw / term.temperature());
+            };
+            termValues[i] = v;
+            total += term.weight() * v;
+        }
+        if (wantGrad) {
+            grad.write(row, g);
+        }
+        return total;
+    }
+
+    /** The row maximum; a non-finite value anywhere in the row is an error naming it. */
+    private static double checkedMax(double[] x, int c, String name, int row) {
+        double max = Double.NEGATIVE_INFINITY;
+        double min = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < c; j++) {
+            max = Math.max(max, x[j]);
+            min = Math.min(min, x[j]);
+        }
+        if (!Double.isFinite(max) || !Double.isFinite(min)) {
+            Kernels.rejectNonFinite(x, c, name, row);
+        }
+        return max;
+    }
+
+    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
+    private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
+        double z = 0;
+        double sum = 0;
+        for (int j = 0; j < c; j++) {
+            double b = Math.exp(s[j] - ms);
+            q[j] = b;
+            z += b;
+            sum += s[j];
+        }
+        double lse = ms + Math.log(z);
+        double uniform = e / c;
+        double value = lse - (1 - e) * s[label] - uniform * sum;
+        if (wantGrad) {
+            double iz = 1 / z;
+            for (int j = 0; j < c; j++) {
+                g[j] += gw * (q[j] * iz - uniform);
+            }
+            g[label] -= gw * (1 - e);
+        }
+        return value;
+    }
+
+    /** Fills p, q with the unnormalised exp of (t - mt)/T and (s - ms)/T; returns {zt, zs, Σ p(t-s), Σ q(s-t)}. */
+    private double[] exps(int c, double ms, double mt, double tau, double[] out) {
+        double inv = 1 / tau;
+        double zt = 0;
+        double zs = 0;
+        double pd = 0;
+        double qd = 0;
+        for (int j = 0; j < c; j++) {
+            double a = Math.exp((t[j] - mt) * inv);
+            double b = Math.exp((s[j] - ms) * inv);
+            p[j] = a;
+            q[j] = b;
+            zt += a;
+            zs += b;
+            double d = t[j] - s[j];
+            pd += a * d;
+            qd -= b * d;
+        }
+        out[0] = zt;
+        out[1] = zs;
+        out[2] = pd;
+        out[3] = qd;
+        return out;
+    }
+
+    private final double[] sums = new double[4];
+
+    /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */
+    private double forwardKl(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
+        double[] z = exps(c, ms, mt, tau, sums);
+        double lseT = mt / tau + Math.log(z[0]);
+        double lseS = ms / tau + Math.log(z[1]);
+        double kl = z[2] / (tau * z[0]) - lseT + lseS;
+        if (wantGrad) {
+            double it = 1 / z[0];
+            double is = 1 / z[1];
+            for (int j = 0; j < c; j++) {
+                g[j] += gw * (q[j] * is - p[j] * it);
+            }
+        }
+        return kl;
+    }
+
+    /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
+    private double reverseKl(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
+        double[] z = exps(c, ms, mt, tau, sums);
+        double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]); // lseT - lseS
+        double kl = z[3] / (tau * z[1]) + shift;
+        if (wantGrad) {
+            double is = 1 / z[1];
+            double inv = 1 / tau;
+            for (int j = 0; j < c; j++) {
+                g[j] += gw * q[j] * is * ((s[j] - t[j]) * inv + shift - kl);
+            }
+        }
+        return kl;
+    }
+
+    /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
+    private double totalVariation(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
+        double[] z = exps(c, ms, mt, tau, sums);
+        double it = 1 / z[0];
+        double is = 1 / z[1];
+        double sum = 0;
+        double su = 0;
+        for (int j = 0; j < c; j++) {
+            double qj = q[j] * is;
+            double d = qj - p[j] * it;
+            sum += Math.abs(d);
+            su += 0.5 * qj * tieSign(d);
+        }
+        if (wantGrad) {
+            for (int j = 0; j < c; j++) {
+                double qj = q[j] * is;
+                double d = qj - p[j] * it;
+                g[j] += gw * (0.5 * qj * tieSign(d) - qj * su);
+            }
+        }
+        return 0.5 * sum;
+    }
+
+    /** Generalized JSD (TRL's special cases at β = 0 and β = 1). */
+    private double jsd(int c, double ms, double mt, double tau, double beta, boolean wantGrad, double gw) {
+        if (beta == 0) {
+            return forwardKl(c, ms, mt, tau, wantGrad, gw);
+        }
+        if (beta == 1) {
+            return reverseKl(c, ms, mt, tau, wantGrad, gw);
+        }
+        double[] z = exps(c, ms, mt, tau, sums);
+        double inv = 1 / tau;
+        double lzt = Math.log(z[0]);
+        double lzs = Math.log(z[1]);
+        double it = 1 / z[0];
+        double is = 1 / z[1];
+        double value = 0;
+        double su = 0;
+        for (int j = 0; j < c; j++) {
+            // p, q from the stored exps; log m = log(βp + (1-β)q) directly: one log per class
+            double pj = p[j] * it;
+            double qj = q[j] * is;
+            double logP = (t[j] - mt) * inv - lzt;
+            double logQ = (s[j] - ms) * inv - lzs;
+            double m = beta * pj + (1 - beta) * qj;
+            double logM = m > Double.MIN_NORMAL ? Math.log(m)
+                    : logAddExp(Math.log(beta) + logP, Math.log1p(-beta) + logQ);
+            double klQ = weighted(qj, logQ, logM);
+            value += beta * weighted(pj, logP, logM) + (1 - beta) * klQ;
+            u[j] = (1 - beta) * klQ;
+            su += u[j];
+        }
+        if (wantGrad) {
+            for (int j = 0; j < c; j++) {
+                g[j] += gw * (u[j] - q[j] * is * su);
+            }
+        }
+        return value;
+    }
+}

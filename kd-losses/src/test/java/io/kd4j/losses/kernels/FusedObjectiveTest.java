@@ -1,0 +1,236 @@
+package io.kd4j.losses.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kd4j.losses.api.LogitRows;
+import io.kd4j.losses.api.RowsResult;
+import io.kd4j.losses.catalogue.Objective;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The fused kernels against the reference path (the catalogue classes on {@link LogitRows}, double
+ * precision). This class runs twice in the build: once without {@code jdk.incubator.vector} (the
+ * scalar kernel is selected automatically) and once with it and {@code -Dkd4j.kernels=vector}.
+ */
+class FusedObjectiveTest {
+
+    record Case(String formula, int rows, int classes, boolean float32, boolean masked) {
+        @Override
+        public String toString() {
+            return formula + " " + rows + "x" + classes + (float32 ? " float32" : " float64") + (masked ? " masked" : "");
+        }
+    }
+
+    static Stream<Case> cases() {
+        List<String> formulas = List.of(
+                "SoftTargetKl(temperature=4.0)",
+                "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)",
+                "CrossEntropy(labelSmoothing=0.1)",
+                "ReverseKl(temperature=2.0)",
+                "TotalVariation",
+                "0.5*TotalVariation(temperature=3.0) + 0.5*ReverseKl",
+                "GeneralizedJsd(teacherMixWeight=0.3, temperature=2.0)",
+                "JensenShannon",
+                "GeneralizedJsd(teacherMixWeight=0.0, temperature=1.5)",
+                "GeneralizedJsd(teacherMixWeight=1.0)",
+                "SoftTargetKl(temperature=4.0, temperatureSchedule=linear, temperatureEnd=1.0, temperatureEpochs=4)");
+        Stream.Builder<Case> b = Stream.builder();
+        for (String f : formulas) {
+            // 37 classes: a vector tail; 2061: more than one accumulation block plus a tail
+            b.add(new Case(f, 9, 37, true, false));
+            b.add(new Case(f, 5, 2061, true, true));
+            b.add(new Case(f, 7, 37, false, true));
+            b.add(new Case(f, 3, 2061, false, false));
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void givenRandomLogits_whenFused_thenValueAndGradientEqualTheReferencePath(Case tc) {
+        Random rnd = new Random(tc.rows() * 31L + tc.classes());
+        int n = tc.rows();
+        int c = tc.classes();
+        double[] s = logits(rnd, n * c, tc.float32());
+        double[] t = logits(rnd, n * c, tc.float32());
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = rnd.nextInt(c);
+        }
+        boolean[] valid = null;
+        int count = n;
+        if (tc.masked()) {
+            valid = new boolean[n];
+            count = 0;
+            for (int i = 0; i < n; i++) {
+                valid[i] = i % 3 != 1;
+                count += valid[i] ? 1 : 0;
+            }
+        }
+        double epoch = 2.5;
+        Objective objective = Objective.parse(tc.formula());
+        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, valid,
+                DataType.DOUBLE, "test"), epoch);
+
+        FusedObjective fused = FusedObjective.compile(objective, epoch).orElseThrow();
+        DataType type = tc.float32() ? DataType.FLOAT : DataType.DOUBLE;
+        INDArray sa = Nd4j.create(s, new long[] {n, c}, DataType.DOUBLE).castTo(type);
+        INDArray ta = Nd4j.create(t, new long[] {n, c}, DataType.DOUBLE).castTo(type);
+        INDArray ga = Nd4j.createUninitialized(type, n, c);
+        FusedResult r = fused.evaluate(DenseRows.of(sa), DenseRows.of(ta), labels, valid, DenseRows.of(ga), 1.0 / count);
+
+        double valueTol = tc.float32() ? 2e-5 * Math.max(1, Math.abs(ref.value())) : 1e-10;
+        assertEquals(ref.value(), r.value(), valueTol, "value");
+        assertEquals(count, r.validRows());
+        double[] expected = scatter(ref.gradient(), valid, n, c);
+        double scale = maxAbs(expected);
+        double gradTol = tc.float32() ? 2e-5 * scale + 1e-9 : 1e-10 * scale + 1e-15;
+        assertArrayEquals(expected, ga.castTo(DataType.DOUBLE).data().asDouble(), gradTol, "gradient");
+        for (var e : ref.terms().entrySet()) {
+            assertEquals(e.getValue(), r.terms().get(e.getKey()), valueTol, "term " + e.getKey());
+        }
+        // value-only evaluation: same value, no gradient written
+        FusedResult valueOnly = fused.evaluate(DenseRows.of(sa), DenseRows.of(ta), labels, valid, null, 1.0);
+        assertEquals(r.value(), valueOnly.value(), 0.0);
+    }
+
+    @Test
+    void givenTheBuildsKernelProperty_whenKernelsAreSelected_thenTheExpectedPathIsActive() {
+        String forced = System.getProperty(Kernels.PROPERTY, "auto");
+        boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        String expected = forced.equals("scalar") || !module ? "scalar" : "vector";
+        assertEquals(expected, Kernels.active(), Kernels.describe());
+        if (forced.equals("vector")) {
+            assertEquals("vector", Kernels.active(), "this execution must exercise the vector kernel");
+        }
+    }
+
+    @Test
+    void givenAPackedLabelArray_whenColumnsAreViewed_thenTeacherAndOneHotBlocksAreRead() {
+        // packed [one-hot(4) | teacher(4) | epoch]; the loss on it must equal the loss on separate arrays
+        int n = 3;
+        int c = 4;
+        float[] s = {1, 2, 3, 4, 0, 0, 1, 0, -1, 2, 0.5f, 0};
+        float[] t = {4, 3, 2, 1, 1, 1, 1, 1, 0, 0, 3, 0};
+        int[] labels = {2, 0, 3};
+        INDArray packed = Nd4j.zeros(DataType.FLOAT, n, 2 * c + 1);
+        for (int i = 0; i < n; i++) {
+            packed.putScalar(i, labels[i], 1.0);
+            for (int j = 0; j < c; j++) {
+                packed.putScalar(i, c + j, t[i * c + j]);
+            }
+            packed.putScalar(i, 2 * c, 1.0);
+        }
+        FusedObjective f = FusedObjective.compile(Objective.parse("0.5*CrossEntropy + 0.5*SoftTargetKl(temperature=2.0)"), 1)
+                .orElseThrow();
+        INDArray sa = Nd4j.create(s, new long[] {n, c}, 'c');
+        FusedResult fromPacked = f.evaluateOneHot(DenseRows.of(sa), DenseRows.columns(packed, c, c),
+                DenseRows.columns(packed, 0, c), null, null, 1.0);
+        FusedResult separate = f.evaluate(DenseRows.wrap(s, n, c), DenseRows.wrap(t, n, c), labels, null, null, 1.0);
+        assertEquals(separate.value(), fromPacked.value(), 1e-6);
+        // an f-ordered view is copied once, not misread
+        INDArray fView = sa.dup('f');
+        assertEquals(separate.value(), f.evaluate(DenseRows.of(fView), DenseRows.wrap(t, n, c), labels, null, null, 1.0)
+                .value(), 1e-6);
+        INDArray sub = Nd4j.create(new float[2 * n * c], new long[] {n, 2 * c}, 'c')
+                .get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c));
+        sub.assign(sa);
+        assertEquals(separate.value(), f.evaluate(DenseRows.of(sub), DenseRows.wrap(t, n, c), labels, null, null, 1.0)
+                .value(), 1e-6);
+    }
+
+    @Test
+    void givenANaNStudentLogit_whenFused_thenTheErrorNamesInputRowAndClass() {
+        float[] s = {0, 1, Float.NaN, 2};
+        float[] t = {0, 1, 2, 3};
+        FusedObjective f = FusedObjective.of(FusedTerm.softTargetKl(1, 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> f.evaluate(DenseRows.wrap(s, 1, 4), DenseRows.wrap(t, 1, 4), null, null, null, 1));
+        assertEquals("student_logits must be finite, got NaN at row 0, class 2", e.getMessage());
+        double[] td = {0, Double.NEGATIVE_INFINITY, 2, 3};
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> FusedObjective.of(FusedTerm.totalVariation(1, 1)).evaluate(DenseRows.wrap(new double[4], 1, 4),
+                        DenseRows.wrap(td, 1, 4), null, null, null, 1));
+        assertEquals("teacher_logits must be finite, got -Infinity at row 0, class 1", e2.getMessage());
+    }
+
+    @Test
+    void givenARowWithoutAHardLabel_whenCrossEntropyIsFused_thenTheErrorNamesTheRow() {
+        float[] oneHot = {0, 1, 0, 0, 0, 0};
+        FusedObjective f = FusedObjective.of(FusedTerm.crossEntropy(1, 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> f.evaluateOneHot(DenseRows.wrap(new float[6], 2, 3), null, DenseRows.wrap(oneHot, 2, 3), null,
+                        null, 1));
+        assertEquals("labels must be class indices in [0, 3), got -1 at row 1 (a row without a one-hot hard label)",
+                e.getMessage());
+    }
+
+    @Test
+    void givenBadTermParameters_whenBuilt_thenTheErrorNamesTheParameter() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FusedTerm.softTargetKl(1, -1));
+        assertEquals("temperature must be > 0 and finite, got -1.0", e.getMessage());
+        IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> FusedTerm.reverseKl(Double.NaN, 1));
+        assertEquals("weight must be finite and >= 0, got NaN", w.getMessage());
+    }
+
+    @Test
+    void givenAnObjectiveWithAnUnfusedTerm_whenCompiled_thenEmpty() {
+        assertTrue(FusedObjective.compile(Objective.parse("0.5*CrossEntropy + 0.5*Dkd"), 1).isEmpty());
+        assertTrue(FusedObjective.compile(Objective.parse("SoftTargetKl(standardize=true)"), 1).isEmpty());
+    }
+
+    @Test
+    void givenEqualStudentAndTeacher_whenKdIsFused_thenValueAndGradientAreZero() {
+        // KL(p || p) = 0 and T (q - p) = 0: exact, whatever the kernel
+        float[] x = new float[3 * 101];
+        Random rnd = new Random(7);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 5);
+        }
+        float[] g = new float[x.length];
+        FusedResult r = FusedObjective.of(FusedTerm.softTargetKl(1, 4), FusedTerm.totalVariation(1, 1))
+                .evaluate(DenseRows.wrap(x, 3, 101), DenseRows.wrap(x.clone(), 3, 101), null, null,
+                        DenseRows.wrap(g, 3, 101), 1);
+        assertEquals(0.0, r.value(), 1e-6);
+        assertArrayEquals(new float[x.length], g, 1e-7f);
+    }
+
+    private static double[] logits(Random rnd, int size, boolean float32) {
+        double[] x = new double[size];
+        for (int i = 0; i < size; i++) {
+            double v = rnd.nextGaussian() * 3;
+            x[i] = float32 ? (float) v : v;
+        }
+        return x;
+    }
+
+    private static double[] scatter(double[] rowsGrad, boolean[] valid, int n, int c) {
+        double[] full = new double[n * c];
+        for (int i = 0, j = 0; i < n; i++) {
+            if (valid == null || valid[i]) {
+                System.arraycopy(rowsGrad, j++ * c, full, i * c, c);
+            }
+        }
+        return full;
+    }
+
+    private static double maxAbs(double[] x) {
+        double m = 0;
+        for (double v : x) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+}
