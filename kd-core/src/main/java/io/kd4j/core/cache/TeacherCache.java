@@ -56,37 +56,42 @@ public final class TeacherCache {
         long examples = 0;
         int classes = -1;
         long dataFingerprint = FeatureHash.start();
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(logitsTmp), 1 << 20))) {
-            while (data.hasNext()) {
-                DataSet ds = data.next();
-                INDArray logits = teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(), examples));
-                if (logits.rank() != 2) {
-                    throw new IllegalArgumentException("teacher caches hold [batch, classes] logits, got shape "
-                            + Arrays.toString(logits.shape()));
-                }
-                if (classes < 0) {
-                    classes = (int) logits.size(1);
-                } else if (logits.size(1) != classes) {
-                    throw new IllegalArgumentException("teacher produced " + logits.size(1) + " classes after "
-                            + classes + " in an earlier batch");
-                }
-                float[] values = logits.castTo(DataType.FLOAT).dup('c').data().asFloat();
-                for (float v : values) {
-                    if (!Float.isFinite(v)) {
-                        throw new IllegalStateException("teacher produced a non-finite logit (" + v + ") at example "
-                                + examples + "; refusing to cache it");
+        try {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(logitsTmp), 1 << 20))) {
+                while (data.hasNext()) {
+                    DataSet ds = data.next();
+                    INDArray logits = teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(), examples));
+                    if (logits.rank() != 2) {
+                        throw new IllegalArgumentException("teacher caches hold [batch, classes] logits, got shape "
+                                + Arrays.toString(logits.shape()));
                     }
-                    out.writeFloat(v);
-                }
-                long[] h = FeatureHash.perExample(ds.getFeatures());
-                if (examples + h.length > hashes.length) {
-                    hashes = Arrays.copyOf(hashes, (int) Math.max(hashes.length * 2L, examples + h.length));
-                }
-                for (long x : h) {
-                    hashes[(int) examples++] = x;
-                    dataFingerprint = FeatureHash.combine(dataFingerprint, x);
+                    if (classes < 0) {
+                        classes = (int) logits.size(1);
+                    } else if (logits.size(1) != classes) {
+                        throw new IllegalArgumentException("teacher produced " + logits.size(1) + " classes after "
+                                + classes + " in an earlier batch");
+                    }
+                    float[] values = logits.castTo(DataType.FLOAT).dup('c').data().asFloat();
+                    for (float v : values) {
+                        if (!Float.isFinite(v)) {
+                            throw new IllegalStateException("teacher produced a non-finite logit (" + v + ") at example "
+                                    + examples + "; refusing to cache it");
+                        }
+                        out.writeFloat(v);
+                    }
+                    long[] h = FeatureHash.perExample(ds.getFeatures());
+                    if (examples + h.length > hashes.length) {
+                        hashes = Arrays.copyOf(hashes, (int) Math.max(hashes.length * 2L, examples + h.length));
+                    }
+                    for (long x : h) {
+                        hashes[(int) examples++] = x;
+                        dataFingerprint = FeatureHash.combine(dataFingerprint, x);
+                    }
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(logitsTmp); // a failing teacher or data source leaves no temporary file behind
+            throw e;
         }
         if (examples == 0) {
             Files.deleteIfExists(logitsTmp);
