@@ -1,8 +1,6 @@
 package io.kd4j.core.student;
 
 import io.kd4j.core.teacher.OutputLayers;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
@@ -11,10 +9,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /** A single-output ComputationGraph student. */
@@ -76,45 +71,11 @@ final class GraphStudent implements Student {
         OutputLayers.setActivation(out, new ActivationIdentity());
         ComputationGraph copy = new ComputationGraph(conf);
         copy.init(graph.params().dup(), false);
-        return new Training(copy, graph.getConfiguration());
-    }
-
-    private static final class Training implements TrainingModel {
-        private final ComputationGraph net;
-        private final ComputationGraphConfiguration plainConf;
-
-        Training(ComputationGraph net, ComputationGraphConfiguration plainConf) {
-            this.net = net;
-            this.plainConf = plainConf;
-        }
-
-        @Override
-        public void fit(DataSetIterator iterator) {
-            net.fit(iterator);
-        }
-
-        @Override
-        public Model network() {
-            return net;
-        }
-
-        @Override
-        public void addListeners(TrainingListener... listeners) {
-            List<TrainingListener> all = new ArrayList<>(net.getListeners());
-            all.addAll(Arrays.asList(listeners));
-            net.setListeners(all);
-        }
-
-        @Override
-        public INDArray params() {
-            return net.params();
-        }
-
-        @Override
-        public Model exportPlain() {
+        ComputationGraphConfiguration plainConf = graph.getConfiguration();
+        return new NetworkTraining<>(copy, params -> {
             ComputationGraph plain = new ComputationGraph(plainConf.clone());
-            plain.init(net.params().dup(), false);
+            plain.init(params, false);
             return plain;
-        }
+        });
     }
 }

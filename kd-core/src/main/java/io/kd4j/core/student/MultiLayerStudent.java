@@ -1,18 +1,12 @@
 package io.kd4j.core.student;
 
 import io.kd4j.core.teacher.OutputLayers;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /** A MultiLayerNetwork student. */
@@ -62,45 +56,11 @@ final class MultiLayerStudent implements Student {
         OutputLayers.setActivation(out, new ActivationIdentity());
         MultiLayerNetwork copy = new MultiLayerNetwork(conf);
         copy.init(network.params().dup(), false);
-        return new Training(copy, network.getLayerWiseConfigurations());
-    }
-
-    private static final class Training implements TrainingModel {
-        private final MultiLayerNetwork net;
-        private final MultiLayerConfiguration plainConf;
-
-        Training(MultiLayerNetwork net, MultiLayerConfiguration plainConf) {
-            this.net = net;
-            this.plainConf = plainConf;
-        }
-
-        @Override
-        public void fit(DataSetIterator iterator) {
-            net.fit(iterator);
-        }
-
-        @Override
-        public Model network() {
-            return net;
-        }
-
-        @Override
-        public void addListeners(TrainingListener... listeners) {
-            List<TrainingListener> all = new ArrayList<>(net.getListeners());
-            all.addAll(Arrays.asList(listeners));
-            net.setListeners(all);
-        }
-
-        @Override
-        public INDArray params() {
-            return net.params();
-        }
-
-        @Override
-        public Model exportPlain() {
+        MultiLayerConfiguration plainConf = network.getLayerWiseConfigurations();
+        return new NetworkTraining<>(copy, params -> {
             MultiLayerNetwork plain = new MultiLayerNetwork(plainConf.clone());
-            plain.init(net.params().dup(), false);
+            plain.init(params, false);
             return plain;
-        }
+        });
     }
 }
