@@ -121,12 +121,7 @@ public final class FashionMnistDistillation {
             trainPlain(teacherNet, new InMemoryDataSetIterator(trainX, trainY, batch, seed), teacherEpochs, "teacher", out);
             teacherName = "teacher (CNN, trained here, " + teacherEpochs + " epochs)";
         } else if (teacherChoice.equals("shipped")) {
-            try (java.io.InputStream in = FashionMnistDistillation.class.getResourceAsStream(SHIPPED_TEACHER)) {
-                if (in == null) {
-                    throw new IOException("shipped teacher " + SHIPPED_TEACHER + " is missing from the classpath");
-                }
-                teacherNet = ModelSerializer.restoreMultiLayerNetwork(in, false);
-            }
+            teacherNet = shippedTeacher();
             teacherName = "teacher (CNN, shipped: trained on the full training set)";
             out.println("teacher: loaded " + SHIPPED_TEACHER + " (the same CNN trained by this example on the full "
                     + "Fashion-MNIST training set)");
@@ -186,6 +181,16 @@ public final class FashionMnistDistillation {
             out.println("wrote " + p);
         }
         return result;
+    }
+
+    /** The shipped teacher ({@link #SHIPPED_TEACHER}), restored from the example's resources. */
+    static MultiLayerNetwork shippedTeacher() throws IOException {
+        try (java.io.InputStream in = FashionMnistDistillation.class.getResourceAsStream(SHIPPED_TEACHER)) {
+            if (in == null) {
+                throw new IOException("shipped teacher " + SHIPPED_TEACHER + " is missing from the classpath");
+            }
+            return ModelSerializer.restoreMultiLayerNetwork(in, false);
+        }
     }
 
     static String table(Result r, long seed, int studentEpochs, int batch, boolean online) {
