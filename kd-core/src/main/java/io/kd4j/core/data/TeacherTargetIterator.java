@@ -23,7 +23,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>With a {@link CachedTopKTeacher} the teacher block is the top-k layout instead
  * ({@code [one-hot | k indices | k log-probabilities | epoch]}, {@link TargetLayout#topK()} = the cache's k),
- * for the sparse losses ({@code SparseTopKKl}, {@code SparseTopKTvd}).
+ * for the sparse losses ({@code SparseTopKKl}, {@code SparseTopKTvd}); a sequence cache serves
+ * {@code [batch, classes, time]} labels the same way along dimension 1, for the steps of the labels
+ * mask (else the features mask).
  *
  * <p>A teacher with several {@link Teacher#blockWeights() blocks} (a {@code MultiTeacher} averaging
  * per-teacher losses) needs a layout with as many {@link TargetLayout#teachers() teachers}: its stacked
@@ -155,20 +157,31 @@ public final class TeacherTargetIterator implements DataSetIterator {
     }
 
     private DataSet attachTopK(org.nd4j.linalg.dataset.api.DataSet ds, INDArray features, INDArray labels) {
-        if (labels.rank() != 2) {
-            throw new IllegalArgumentException("a top-k teacher cache serves [batch, classes] labels, got "
-                    + Arrays.toString(labels.shape()));
+        if ((labels.rank() == 3) != (topK.time() > 0)) {
+            throw new IllegalArgumentException("the top-k teacher cache holds " + (topK.time() > 0 ? "sequences of "
+                    + "length " + topK.time() + " ([batch, classes, time] labels)" : "[batch, classes] labels")
+                    + ", got labels of shape " + Arrays.toString(labels.shape()));
         }
+        // sequences: the steps the loss trains on (labels mask, else features mask) must be in the cache
+        INDArray steps = ds.getLabelsMaskArray() != null ? ds.getLabelsMaskArray() : ds.getFeaturesMaskArray();
         long start = System.nanoTime();
-        TopKTeacher top = topK.topK(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
+        TopKTeacher top = topK.topK(new TeacherBatch(features, ds.getFeaturesMaskArray(), position),
+                labels.rank() == 3 ? steps : null);
         teacherNanos += System.nanoTime() - start;
         lastBatchStart = position;
         int n = (int) features.size(0);
         position += n;
         examples += n;
-        INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
-        INDArray packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
-                top.logProbs().castTo(labels.dataType()), epochCol);
+        INDArray packed;
+        if (labels.rank() == 2) {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
+            packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
+                    top.logProbs().castTo(labels.dataType()), epochCol);
+        } else {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1, labels.size(2)}, (double) epoch, labels.dataType());
+            packed = Nd4j.concat(1, labels, top.indices().castTo(labels.dataType()),
+                    top.logProbs().castTo(labels.dataType()), epochCol);
+        }
         return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
     }
 
