@@ -1,5 +1,8 @@
 package io.kd4j.examples;
 
+import io.kd4j.core.cache.CachedTopKTeacher;
+import io.kd4j.core.cache.TopKCacheOptions;
+import io.kd4j.core.cache.TopKTeacherCache;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.train.Distiller;
@@ -31,8 +34,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * are masked. Reports held-out perplexity of the teacher, the student trained alone on the
  * characters, and the same student trained with KD.
  *
+ * <p>{@code --cache dense} (default) distils from the teacher's dense logits, computed online for each
+ * batch ({@code SoftTargetKl}); {@code --cache topk} first writes a per-token top-k teacher cache
+ * ({@code TopKTeacherCache}, {@code --k} classes per valid step, stored at the KD temperature) and
+ * distils from it with {@code SparseTopKKl}; {@code --cache both} trains one KD student of each kind
+ * from the same teacher and the same initialisation. The cache's size per stored token is reported
+ * next to that of dense float32 logits ({@code 4 × vocabulary} bytes).
+ *
  * <p>{@code --teacher-epochs 30 --student-epochs 30 --seq-length 64 --batch 32 --teacher-hidden 128
- * --student-hidden 24 --temperature 2.0 --kd-weight 0.5 --seed 42 [--report file.md]}.
+ * --student-hidden 24 --temperature 2.0 --kd-weight 0.5 --seed 42 --cache dense|topk|both --k 8
+ * [--report file.md]}.
  */
 public final class SequenceDistillation {
 
@@ -40,8 +51,9 @@ public final class SequenceDistillation {
     public record Row(String model, double perplexity, long parameters, double seconds) {
     }
 
-    /** The example's result. */
-    public record Result(List<Row> rows, String objective, int trainChars, int testChars, int vocab) {
+    /** The example's result; {@code notes} describe the top-k cache when one was used. */
+    public record Result(List<Row> rows, String objective, int trainChars, int testChars, int vocab,
+                         List<String> notes) {
     }
 
     private SequenceDistillation() {
@@ -63,10 +75,15 @@ public final class SequenceDistillation {
         double temperature = a.real("temperature", 2.0);
         double kdWeight = a.real("kd-weight", 0.5);
         long seed = a.integer("seed", 42);
+        String cache = a.text("cache", "dense");
+        int k = a.integer("k", 8);
         String report = a.text("report", null);
         a.finish();
         if (!(kdWeight >= 0 && kdWeight <= 1)) {
             throw new IllegalArgumentException("--kd-weight must be in [0, 1], got " + kdWeight);
+        }
+        if (!List.of("dense", "topk", "both").contains(cache)) {
+            throw new IllegalArgumentException("--cache must be dense, topk or both, got " + cache);
         }
 
         CharSequences text = CharSequences.resource(CharSequences.CORIOLANUS);
@@ -89,13 +106,43 @@ public final class SequenceDistillation {
                 seconds(t0)));
 
         String objective = (1 - kdWeight) + "*CrossEntropy + " + kdWeight + "*SoftTargetKl(temperature=" + temperature + ")";
-        t0 = System.nanoTime();
-        MultiLayerNetwork kd = (MultiLayerNetwork) Distiller.builder().teacher(Teacher.of(teacher)).objective(objective)
-                .epochs(studentEpochs).seed(seed).data("Coriolanus opening, chars [0, " + split + ")").build()
-                .distill(Student.of(lstm(v, studentHidden, seed + 1)), CharSequences.iterator(train)).student();
-        rows.add(new Row("student with KD (LSTM " + studentHidden + ")", perplexity(kd, test), kd.numParams(),
-                seconds(t0)));
-        Result r = new Result(rows, objective, split, text.length() - split, v);
+        String sparse = (1 - kdWeight) + "*CrossEntropy + " + kdWeight + "*SparseTopKKl(temperature=" + temperature + ")";
+        String data = "Coriolanus opening, chars [0, " + split + ")";
+        if (!cache.equals("topk")) {
+            t0 = System.nanoTime();
+            MultiLayerNetwork kd = (MultiLayerNetwork) Distiller.builder().teacher(Teacher.of(teacher)).objective(objective)
+                    .epochs(studentEpochs).seed(seed).data(data).build()
+                    .distill(Student.of(lstm(v, studentHidden, seed + 1)), CharSequences.iterator(train)).student();
+            rows.add(new Row("student with KD (LSTM " + studentHidden + ")", perplexity(kd, test), kd.numParams(),
+                    seconds(t0)));
+        }
+        List<String> notes = new ArrayList<>();
+        if (!cache.equals("dense")) {
+            t0 = System.nanoTime();
+            Path file = Files.createTempFile("kd4j-sequence-", ".topk");
+            try {
+                TopKTeacherCache.write(Teacher.of(teacher), CharSequences.iterator(train), file,
+                        new TopKCacheOptions(k, false, temperature));
+                try (CachedTopKTeacher c = TopKTeacherCache.open(file)) {
+                    notes.add(String.format(Locale.ROOT, "top-k cache: k=%d of %d classes (float32, at temperature %s), "
+                            + "%d sequences x %d steps, %d valid steps stored (masked steps are not), %d bytes on disk "
+                            + "= %.1f bytes per stored token with every section (%d per record); dense float32 logits: "
+                            + "%d bytes per token", k, v, temperature, c.examples(), c.time(), c.tokens(),
+                            Files.size(file), c.bytesPerToken(), k * (v <= 65536 ? 2 : 4) + 4 * k + 4, 4 * v));
+                    MultiLayerNetwork kd = (MultiLayerNetwork) Distiller.builder().topKCache(c).objective(sparse)
+                            .epochs(studentEpochs).seed(seed).data(data).build()
+                            .distill(Student.of(lstm(v, studentHidden, seed + 1)), CharSequences.iterator(train))
+                            .student();
+                    rows.add(new Row("student with KD, top-k cache k=" + k + " (LSTM " + studentHidden + ")",
+                            perplexity(kd, test), kd.numParams(), seconds(t0)));
+                }
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+        String objectives = cache.equals("dense") ? objective : cache.equals("topk") ? sparse
+                : objective + " (dense) and " + sparse + " (top-k)";
+        Result r = new Result(rows, objectives, split, text.length() - split, v, notes);
         if (report != null) {
             Path file = Path.of(report).toAbsolutePath();
             Files.createDirectories(file.getParent());
@@ -158,6 +205,10 @@ public final class SequenceDistillation {
     static void print(Result r, PrintStream out) {
         out.printf(Locale.ROOT, "train %d chars, held-out %d chars, vocabulary %d; KD objective %s%n%n",
                 r.trainChars(), r.testChars(), r.vocab(), r.objective());
+        for (String note : r.notes()) {
+            out.println(note);
+            out.println();
+        }
         out.println("| model | held-out perplexity | parameters | seconds |");
         out.println("| --- | --- | --- | --- |");
         for (Row row : r.rows()) {

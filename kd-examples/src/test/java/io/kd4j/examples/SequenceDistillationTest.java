@@ -29,6 +29,23 @@ class SequenceDistillationTest {
     }
 
     @Test
+    void givenTinyBudgetAndBothCaches_whenExampleRuns_thenDenseAndTopKStudentsAndCacheSizeReported() throws Exception {
+        SequenceDistillation.Result r = SequenceDistillation.runExample(new String[] {
+            "--teacher-epochs", "1", "--student-epochs", "1", "--teacher-hidden", "16", "--student-hidden", "8",
+            "--seq-length", "32", "--batch", "64", "--cache", "both", "--k", "4"});
+        assertEquals(4, r.rows().size());
+        assertEquals("student with KD, top-k cache k=4 (LSTM 8)", r.rows().get(3).model());
+        for (SequenceDistillation.Row row : r.rows()) {
+            assertTrue(row.perplexity() > 1 && row.perplexity() < 2 * r.vocab(), row.toString());
+        }
+        // per stored token: 4 x 2 (uint16 index) + 4 x 4 (float32) + 4 (rest) = 28 bytes per record
+        assertEquals(1, r.notes().size());
+        assertTrue(r.notes().get(0).contains("(28 per record); dense float32 logits: " + 4 * r.vocab()
+                + " bytes per token"), r.notes().get(0));
+        assertTrue(r.objective().contains("SparseTopKKl(temperature=2.0)"), r.objective());
+    }
+
+    @Test
     void givenText_whenBatched_thenShiftedLabelsAndMaskedTail() throws Exception {
         CharSequences text = CharSequences.resource(CharSequences.CORIOLANUS);
         // chars [0, 10) hold 9 (input, next) pairs; windows of 4 start at 0, 4, 8 with lengths 4, 4, 1 (the last padded, masked)
@@ -54,5 +71,8 @@ class SequenceDistillationTest {
         IllegalArgumentException weight = assertThrows(IllegalArgumentException.class,
                 () -> SequenceDistillation.runExample(new String[] {"--kd-weight", "2"}));
         assertEquals("--kd-weight must be in [0, 1], got 2.0", weight.getMessage());
+        IllegalArgumentException cache = assertThrows(IllegalArgumentException.class,
+                () -> SequenceDistillation.runExample(new String[] {"--cache", "sparse"}));
+        assertEquals("--cache must be dense, topk or both, got sparse", cache.getMessage());
     }
 }

@@ -8,30 +8,49 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The header of a teacher-output cache file (format version 1): a fixed 4096-byte block at the start
- * of the file holding a magic number, the format version and {@code key=value} lines.
+ * The header of a teacher-output cache file: a fixed 4096-byte block at the start of the file holding
+ * a magic number, the format version and {@code key=value} lines.
  * <pre>
  *   bytes 0..7   "KD4JTCH1"
- *   bytes 8..11  format version (int, big-endian)
+ *   bytes 8..11  format version (int, big-endian): 1, or 2 for a stacked teacher
  *   bytes 12..15 length L of the text that follows (int)
  *   bytes 16..   L bytes of UTF-8 "key=value\n" lines; zero padding to 4096
  *   keys: dtype, examples, classes, topK, teacher (fingerprint), data (fingerprint), crc32 (payload)
+ *   version 2 adds: teachers (M &gt; 1 stacked teacher blocks), teacherWeights (M comma-separated weights)
  * </pre>
- * The payload after the header: {@code examples × classes} float32 logits (row-major, data order),
- * then {@code examples} longs of feature hashes (data order), then the same hashes sorted, then
- * {@code examples} ints: the row of each sorted hash.
+ * The payload after the header: {@code examples × teachers × classes} float32 logits (row-major, data
+ * order; a row holds the M members' logits side by side), then {@code examples} longs of feature
+ * hashes (data order), then the same hashes sorted, then {@code examples} ints: the row of each sorted
+ * hash. A cache of one teacher is written as version 1, byte for byte as before stacked teachers.
+ *
+ * @param classes classes per teacher block
+ * @param teacherWeights the block weights ({@code [1.0]} for one teacher)
  */
-record CacheHeader(String dtype, long examples, int classes, int topK, String teacher, String data, long crc32) {
+record CacheHeader(String dtype, long examples, int classes, int topK, String teacher, String data, long crc32,
+                   double[] teacherWeights) {
     static final int SIZE = 4096;
     static final byte[] MAGIC = "KD4JTCH1".getBytes(StandardCharsets.US_ASCII);
     static final int VERSION = 1;
+    static final int STACKED_VERSION = 2;
+
+    /** Number of stacked teacher blocks. */
+    int teachers() {
+        return teacherWeights.length;
+    }
 
     ByteBuffer encode() {
         String text = "dtype=" + dtype + "\nexamples=" + examples + "\nclasses=" + classes + "\ntopK=" + topK
                 + "\nteacher=" + teacher + "\ndata=" + data + "\ncrc32=" + crc32 + "\n";
+        if (teachers() > 1) {
+            StringBuilder w = new StringBuilder();
+            for (double a : teacherWeights) {
+                w.append(w.length() == 0 ? "" : ",").append(a);
+            }
+            text += "teachers=" + teachers() + "\nteacherWeights=" + w + "\n";
+        }
         byte[] t = text.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(SIZE);
-        b.put(MAGIC).putInt(VERSION).putInt(t.length).put(t);
+        b.put(MAGIC).putInt(teachers() > 1 ? STACKED_VERSION : VERSION).putInt(t.length).put(t);
         b.rewind();
         return b;
     }
@@ -47,9 +66,9 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
             throw new IOException("teacher cache " + file + " is not a kd4j teacher cache (bad magic number)");
         }
         int version = b.getInt();
-        if (version != VERSION) {
+        if (version != VERSION && version != STACKED_VERSION) {
             throw new IOException("teacher cache " + file + " has format version " + version + "; this kd4j reads "
-                    + VERSION);
+                    + VERSION + " and " + STACKED_VERSION);
         }
         int len = b.getInt();
         if (len < 0 || len > SIZE - 16) {
@@ -65,9 +84,20 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
             }
         }
         try {
+            double[] weights = {1.0};
+            if (version == STACKED_VERSION) {
+                String[] w = kv.get("teacherWeights").split(",");
+                weights = new double[w.length];
+                for (int m = 0; m < w.length; m++) {
+                    weights[m] = Double.parseDouble(w[m]);
+                }
+                if (weights.length != Integer.parseInt(kv.get("teachers")) || weights.length < 2) {
+                    throw new IllegalArgumentException("teachers and teacherWeights disagree");
+                }
+            }
             return new CacheHeader(kv.get("dtype"), Long.parseLong(kv.get("examples")),
                     Integer.parseInt(kv.get("classes")), Integer.parseInt(kv.get("topK")), kv.get("teacher"),
-                    kv.get("data"), Long.parseLong(kv.get("crc32")));
+                    kv.get("data"), Long.parseLong(kv.get("crc32")), weights);
         } catch (RuntimeException e) {
             throw new IOException("teacher cache " + file + " has a corrupt header: " + kv, e);
         }
@@ -75,6 +105,6 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
 
     /** Payload bytes implied by the header. */
     long payloadBytes() {
-        return examples * classes * 4L + examples * 8L * 2 + examples * 4L;
+        return examples * teachers() * classes * 4L + examples * 8L * 2 + examples * 4L;
     }
 }

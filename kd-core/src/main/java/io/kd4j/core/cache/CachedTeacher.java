@@ -37,7 +37,7 @@ public final class CachedTeacher implements Teacher {
         this.header = header;
         this.map = map;
         this.logitsOffset = CacheHeader.SIZE;
-        this.hashesOffset = logitsOffset + header.examples() * header.classes() * 4L;
+        this.hashesOffset = logitsOffset + header.examples() * header.teachers() * header.classes() * 4L;
         this.sortedOffset = hashesOffset + header.examples() * 8L;
         this.rowsOffset = sortedOffset + header.examples() * 8L;
     }
@@ -53,7 +53,8 @@ public final class CachedTeacher implements Teacher {
             long expectedSize = CacheHeader.SIZE + header.payloadBytes();
             if (size != expectedSize) {
                 throw new IOException("teacher cache " + file + " is " + size + " bytes but its header describes "
-                        + expectedSize + " (" + header.examples() + " examples x " + header.classes()
+                        + expectedSize + " (" + header.examples() + " examples x "
+                        + (header.teachers() == 1 ? "" : header.teachers() + " teachers x ") + header.classes()
                         + " classes): the file is truncated or corrupted");
             }
             CRC32 crc = new CRC32();
@@ -77,9 +78,15 @@ public final class CachedTeacher implements Teacher {
         return header.examples();
     }
 
-    /** Number of classes per example. */
+    /** Number of classes per example (per teacher block). */
     public int classes() {
         return header.classes();
+    }
+
+    /** The weights of the stacked teacher blocks the cache holds ({@code [1.0]} for one teacher). */
+    @Override
+    public double[] blockWeights() {
+        return header.teacherWeights().clone();
     }
 
     /** The fingerprint of the data the cache was built from. */
@@ -90,7 +97,7 @@ public final class CachedTeacher implements Teacher {
     @Override
     public INDArray logits(TeacherBatch batch) {
         long[] hashes = FeatureHash.perExample(batch.features());
-        int c = header.classes();
+        int c = header.classes() * header.teachers();
         float[] out = new float[hashes.length * c];
         for (int i = 0; i < hashes.length; i++) {
             long row = find(batch.firstExample() + i, hashes[i]);
@@ -124,7 +131,8 @@ public final class CachedTeacher implements Teacher {
     @Override
     public String describe() {
         return "cached teacher " + file.getFileName() + " (" + header.examples() + " examples x " + header.classes()
-                + " classes, built by teacher " + header.teacher() + ")";
+                + " classes" + (header.teachers() == 1 ? "" : " x " + header.teachers() + " stacked teachers")
+                + ", built by teacher " + header.teacher() + ")";
     }
 
     /** The fingerprint of the teacher that built the cache. */

@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -17,6 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * is served as a {@link TopKTeacher} (class indices and log-probabilities, {@code [batch, k]}), found by
  * feature hash (the example's position first, else the sorted index), so shuffled data works and an
  * example that is not in the cache is an error, never a wrong row.
+ *
+ * <p>A sequence cache (teacher logits {@code [batch, classes, time]}, format version 2) holds one record
+ * per valid step and serves {@code [batch, k, time]} blocks: a step that is valid in the batch but was
+ * not stored is an error; steps the batch masks are filled with a placeholder ({@code k} distinct
+ * classes {@code 0..k-1} of log-probability {@code -log k}) that the masked loss never reads.
  *
  * <p>On open: the header's magic, format version and checksum; the file size against the header
  * (truncation); the CRC-32 of the payload (corruption); and, when given, the teacher's fingerprint,
@@ -76,8 +84,22 @@ public final class CachedTopKTeacher implements AutoCloseable {
         }
     }
 
-    /** The sparse teacher of a batch: indices and log-probabilities {@code [batch, k]}, float32. */
+    /**
+     * The sparse teacher of a batch: indices and log-probabilities {@code [batch, k]}, float32; for a
+     * sequence cache {@code [batch, k, time]} for the steps of the batch's features mask (all when none).
+     */
     public TopKTeacher topK(TeacherBatch batch) {
+        return topK(batch, batch.featuresMask());
+    }
+
+    /**
+     * As {@link #topK(TeacherBatch)}; for a sequence cache, {@code stepMask} ({@code [batch, time]}, or
+     * {@code null} for every step) names the steps the batch trains on, each of which the cache must hold.
+     */
+    public TopKTeacher topK(TeacherBatch batch, INDArray stepMask) {
+        if (header.time() > 0) {
+            return sequenceTopK(batch, stepMask);
+        }
         long[] hashes = FeatureHash.perExample(batch.features());
         int k = header.k();
         int ib = header.indexBytes();
@@ -98,12 +120,67 @@ public final class CachedTopKTeacher implements AutoCloseable {
         return new TopKTeacher(Nd4j.create(idx, shape, 'c'), Nd4j.create(lp, shape, 'c'));
     }
 
-    /** The stored log of the teacher's probability mass outside the top-k of example {@code row} (data order). */
-    public float logRestMass(long row) {
-        if (row < 0 || row >= header.examples()) {
-            throw new IndexOutOfBoundsException("row must be in [0, " + header.examples() + "), got " + row);
+    private TopKTeacher sequenceTopK(TeacherBatch batch, INDArray stepMask) {
+        long[] hashes = FeatureHash.perExample(batch.features());
+        int n = hashes.length;
+        int time = header.time();
+        if (batch.features().rank() == 3 && batch.features().size(2) != time) {
+            throw new IllegalArgumentException("top-k teacher cache " + file + " holds sequences of length " + time
+                    + ", got features of shape " + Arrays.toString(batch.features().shape()));
         }
-        return map.getFloat(TopKCacheHeader.SIZE + (row + 1) * header.recordBytes() - 4);
+        if (stepMask != null && (stepMask.rank() != 2 || stepMask.size(0) != n || stepMask.size(1) != time)) {
+            throw new IllegalArgumentException("step mask must be [" + n + ", " + time + "], got "
+                    + Arrays.toString(stepMask.shape()));
+        }
+        double[] m = stepMask == null ? null : stepMask.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        int k = header.k();
+        int ib = header.indexBytes();
+        boolean half = header.valueBytes() == 2;
+        float[] idx = new float[n * k * time];
+        float[] lp = new float[n * k * time];
+        float filler = (float) -Math.log(k);
+        for (int i = 0; i < n; i++) {
+            long row = find(batch.firstExample() + i, hashes[i]);
+            long record = map.getLong(header.startsOffset() + row * 8);
+            long bits = header.masksOffset() + row * header.maskBytes();
+            for (int t = 0; t < time; t++) {
+                boolean stored = (map.getByte(bits + t / 8) & (1 << (t % 8))) != 0;
+                boolean wanted = m == null || m[i * time + t] != 0;
+                if (wanted && !stored) {
+                    throw new IllegalStateException("example at position " + (batch.firstExample() + i) + ", step " + t
+                            + " is valid in this batch but was masked when top-k teacher cache " + file
+                            + " was written");
+                }
+                for (int j = 0; j < k; j++) {
+                    int at = (i * k + j) * time + t;
+                    idx[at] = j;
+                    lp[at] = filler;
+                }
+                if (stored && wanted) {
+                    long at = TopKCacheHeader.SIZE + record * header.recordBytes();
+                    long v = at + (long) ib * k;
+                    for (int j = 0; j < k; j++) {
+                        int o = (i * k + j) * time + t;
+                        idx[o] = ib == 2 ? map.getShort(at + 2L * j) & 0xffff : map.getInt(at + 4L * j);
+                        lp[o] = half ? Half.toFloat(map.getShort(v + 2L * j)) : map.getFloat(v + 4L * j);
+                    }
+                }
+                record += stored ? 1 : 0;
+            }
+        }
+        long[] shape = {n, k, time};
+        return new TopKTeacher(Nd4j.create(idx, shape, 'c'), Nd4j.create(lp, shape, 'c'));
+    }
+
+    /**
+     * The stored log of the teacher's probability mass outside the top-k of record {@code record}: the
+     * example of that row (data order), or for a sequence cache the {@code record}-th stored step.
+     */
+    public float logRestMass(long record) {
+        if (record < 0 || record >= header.tokens()) {
+            throw new IndexOutOfBoundsException("record must be in [0, " + header.tokens() + "), got " + record);
+        }
+        return map.getFloat(TopKCacheHeader.SIZE + (record + 1) * header.recordBytes() - 4);
     }
 
     private long find(long position, long hash) {
@@ -153,9 +230,24 @@ public final class CachedTopKTeacher implements AutoCloseable {
         return header.valueBytes() == 2;
     }
 
-    /** Bytes per example on disk (record, hash and index entry). */
+    /** Bytes per example on disk (record, hash and index entry) of a {@code [batch, classes]} cache. */
     public int bytesPerExample() {
         return header.bytesPerExample();
+    }
+
+    /** The sequence length of a sequence cache, 0 for a {@code [batch, classes]} cache. */
+    public int time() {
+        return header.time();
+    }
+
+    /** Records stored: examples, or for a sequence cache the valid steps (masked steps are not stored). */
+    public long tokens() {
+        return header.tokens();
+    }
+
+    /** Bytes on disk after the header per stored record (all sections included: hashes, index, steps). */
+    public double bytesPerToken() {
+        return (header.fileBytes() - TopKCacheHeader.SIZE) / (double) Math.max(1, header.tokens());
     }
 
     /** The fingerprint of the teacher that built the cache. */
@@ -170,7 +262,9 @@ public final class CachedTopKTeacher implements AutoCloseable {
 
     /** For reports: file, size and provenance. */
     public String describe() {
-        return "top-k teacher cache " + file.getFileName() + " (" + header.examples() + " examples, k=" + header.k()
+        return "top-k teacher cache " + file.getFileName() + " (" + header.examples() + " examples"
+                + (header.time() == 0 ? "" : " x " + header.time() + " steps, " + header.tokens() + " stored")
+                + ", k=" + header.k()
                 + " of " + header.classes() + " classes, " + header.dtype() + ", built by teacher " + header.teacher()
                 + ")";
     }

@@ -70,6 +70,10 @@ final class MappedWindows {
         return at(pos, 4).getInt(off(pos));
     }
 
+    byte getByte(long pos) {
+        return at(pos, 1).get(off(pos));
+    }
+
     short getShort(long pos) {
         return at(pos, 2).getShort(off(pos));
     }

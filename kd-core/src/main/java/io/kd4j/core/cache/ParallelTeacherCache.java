@@ -82,7 +82,9 @@ public final class ParallelTeacherCache {
             return t;
         });
         try {
-            return writeComputed(new Pipeline(data, pool, own, 2 * threads), fingerprint, copies.get(0).describe(), file);
+            Replay replay = new Replay(new Pipeline(data, pool, own, 2 * threads), fingerprint, copies.get(0).describe(),
+                    copies.get(0).blockWeights());
+            return TeacherCache.write(replay, replay, file);
         } finally {
             pool.shutdownNow();
         }
@@ -107,7 +109,7 @@ public final class ParallelTeacherCache {
             throw new IllegalArgumentException("teacherFingerprint must not be blank");
         }
         Replay replay = new Replay(batches, teacherFingerprint,
-                teacherDescription == null ? "teacher " + teacherFingerprint : teacherDescription);
+                teacherDescription == null ? "teacher " + teacherFingerprint : teacherDescription, new double[] {1.0});
         return TeacherCache.write(replay, replay, file);
     }
 
@@ -185,12 +187,19 @@ public final class ParallelTeacherCache {
         private final transient Iterator<ComputedLogits> source;
         private final String fingerprint;
         private final String description;
+        private final double[] blockWeights;
         private transient ComputedLogits current;
 
-        Replay(Iterator<ComputedLogits> source, String fingerprint, String description) {
+        Replay(Iterator<ComputedLogits> source, String fingerprint, String description, double[] blockWeights) {
             this.source = source;
             this.fingerprint = fingerprint;
             this.description = description;
+            this.blockWeights = blockWeights.clone();
+        }
+
+        @Override
+        public double[] blockWeights() {
+            return blockWeights.clone();
         }
 
         @Override

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes a teacher-output cache: the teacher runs once over a data set, and its logits are stored
  * (float32, with per-example feature hashes and a CRC-32 of the payload) for offline distillation
- * across epochs, runs and students. The file is written to a temporary name, forced to disk and
+ * across epochs, runs and students. A teacher of several stacked blocks (a {@code MultiTeacher} that
+ * averages per-teacher losses) is cached with all its members' logits and its block weights, so the
+ * cache distils exactly as the online ensemble does. The file is written to a temporary name, forced to disk and
  * atomically renamed, so a crash never leaves a half-written cache under the final name.
  * Read it back with {@link #open(Path)}.
  */
@@ -55,6 +57,7 @@ public final class TeacherCache {
         long[] hashes = new long[1024];
         long examples = 0;
         int classes = -1;
+        double[] blockWeights = teacher.blockWeights();
         long dataFingerprint = FeatureHash.start();
         try {
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(logitsTmp), 1 << 20))) {
@@ -121,8 +124,12 @@ public final class TeacherCache {
                     out.writeInt(i);
                 }
                 out.flush();
-                CacheHeader header = new CacheHeader("float32", examples, classes, 0, teacher.fingerprint(),
-                        Long.toHexString(dataFingerprint), crc.getValue());
+                if (classes % blockWeights.length != 0) {
+                    throw new IllegalArgumentException("a teacher of " + blockWeights.length + " stacked blocks produced "
+                            + classes + " columns, not a multiple of " + blockWeights.length);
+                }
+                CacheHeader header = new CacheHeader("float32", examples, classes / blockWeights.length, 0,
+                        teacher.fingerprint(), Long.toHexString(dataFingerprint), crc.getValue(), blockWeights.clone());
                 ByteBuffer hb = header.encode();
                 ch.position(0);
                 while (hb.hasRemaining()) {
@@ -134,7 +141,8 @@ public final class TeacherCache {
             Files.deleteIfExists(logitsTmp);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        String summary = "teacher cache " + file + ": " + examples + " examples x " + classes + " classes, "
+        String summary = "teacher cache " + file + ": " + examples + " examples x " + classes + " classes"
+                + (blockWeights.length == 1 ? "" : " (" + blockWeights.length + " stacked teachers)") + ", "
                 + Files.size(file) + " bytes";
         LOG.info(summary);
         return summary;

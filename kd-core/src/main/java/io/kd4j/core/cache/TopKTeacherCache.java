@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * mass, plus the example's feature hash and a sorted hash index. At k = 32 over 32k classes with
  * float32 values an example takes 216 bytes on disk (dense float32 logits: 128,000).
  *
+ * <p>Sequence teachers ({@code [batch, classes, time]} logits) get one record per valid step (the
+ * batch's labels mask, else its features mask, else every step; masked steps are not stored), plus per
+ * sequence its first record and a bit set of its stored steps (format version 2, see
+ * {@link TopKCacheHeader}); all batches must have one sequence length (pad and mask).
+ *
  * <p>Heap use is flat in the number of examples, writing and reading: records stream to disk, the
  * hash index is sorted in place in the memory-mapped file, the CRC-32 is computed streaming, and the
  * reader maps the file in windows (no 2 GiB limit). The file is written to a temporary name, forced
@@ -64,49 +69,33 @@ public final class TopKTeacherCache {
         String base = file.getFileName().toString();
         Path recordsTmp = Files.createTempFile(dir, base, ".records.tmp");
         Path hashesTmp = Files.createTempFile(dir, base, ".hashes.tmp");
+        Path startsTmp = Files.createTempFile(dir, base, ".starts.tmp");
+        Path stepsTmp = Files.createTempFile(dir, base, ".steps.tmp");
         Path tmp = Files.createTempFile(dir, base, ".tmp");
         try {
-            long examples = 0;
-            int classes = -1;
-            long fingerprint = FeatureHash.start();
-            RowEncoder enc = null;
-            try (DataOutputStream rec = stream(recordsTmp); DataOutputStream hs = stream(hashesTmp)) {
+            Records r = new Records(options);
+            try (DataOutputStream rec = stream(recordsTmp); DataOutputStream hs = stream(hashesTmp);
+                 DataOutputStream starts = stream(startsTmp); DataOutputStream steps = stream(stepsTmp)) {
                 while (data.hasNext()) {
                     DataSet ds = data.next();
                     INDArray logits = teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(),
-                            examples));
-                    if (logits.rank() != 2) {
-                        throw new IllegalArgumentException("top-k caches hold [batch, classes] logits, got shape "
-                                + Arrays.toString(logits.shape()));
-                    }
-                    if (classes < 0) {
-                        classes = (int) logits.size(1);
-                        if (options.k() > classes) {
-                            throw new IllegalArgumentException("k must be <= classes=" + classes + ", got " + options.k());
-                        }
-                        enc = new RowEncoder(classes, options);
-                    } else if (logits.size(1) != classes) {
-                        throw new IllegalArgumentException("teacher produced " + logits.size(1) + " classes after "
-                                + classes + " in an earlier batch");
-                    }
-                    double[] values = logits.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-                    int n = (int) logits.size(0);
-                    for (int i = 0; i < n; i++) {
-                        enc.write(values, i * classes, rec, examples + i);
-                    }
+                            r.examples));
+                    INDArray mask = ds.getLabelsMaskArray() != null ? ds.getLabelsMaskArray() : ds.getFeaturesMaskArray();
+                    r.add(logits, mask, rec, starts, steps);
                     for (long h : FeatureHash.perExample(ds.getFeatures())) {
                         hs.writeLong(h);
-                        fingerprint = FeatureHash.combine(fingerprint, h);
+                        r.fingerprint = FeatureHash.combine(r.fingerprint, h);
                     }
-                    examples += n;
                 }
             }
-            if (examples == 0) {
+            if (r.examples == 0) {
                 throw new IllegalArgumentException("cannot build a teacher cache from an empty data iterator");
             }
+            int classes = r.classes;
+            long examples = r.examples;
             TopKCacheHeader header = new TopKCacheHeader(options.float16() ? "float16" : "float32",
                     classes <= 65536 ? "uint16" : "int32", examples, classes, options.k(), options.temperature(),
-                    teacher.fingerprint(), Long.toHexString(fingerprint), 0);
+                    teacher.fingerprint(), Long.toHexString(r.fingerprint), 0, Math.max(r.time, 0), r.tokens);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 ch.position(TopKCacheHeader.SIZE);
                 try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch),
@@ -120,13 +109,13 @@ public final class TopKTeacherCache {
                             out.writeInt((int) row);
                         }
                     }
+                    Files.copy(startsTmp, out); // sequences: each example's first record (empty otherwise)
+                    Files.copy(stepsTmp, out); // sequences: each example's stored steps (empty otherwise)
                     out.flush();
                     MappedWindows map = new MappedWindows(ch, FileChannel.MapMode.READ_WRITE, ch.size(), window, 64);
                     sortIndex(map, header.indexOffset(), examples);
                     map.force();
-                    long crc = crc(ch, TopKCacheHeader.SIZE);
-                    header = new TopKCacheHeader(header.dtype(), header.index(), examples, classes, header.k(),
-                            header.temperature(), header.teacher(), header.data(), crc);
+                    header = header.withCrc(crc(ch, TopKCacheHeader.SIZE));
                     ByteBuffer hb = header.encode();
                     ch.position(0);
                     while (hb.hasRemaining()) {
@@ -136,15 +125,95 @@ public final class TopKTeacherCache {
                 }
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            String summary = "top-k teacher cache " + file + ": " + examples + " examples x k=" + options.k() + " of "
-                    + classes + " classes, " + header.dtype() + ", " + header.bytesPerExample() + " bytes/example ("
-                    + "dense float32: " + 4L * classes + ")";
+            String summary = r.time > 0
+                    ? String.format(java.util.Locale.ROOT, "top-k teacher cache %s: %d sequences x %d steps, %d valid "
+                            + "steps stored, k=%d of %d classes, %s, %.1f bytes/stored token (dense float32: %d)",
+                            file, examples, r.time, r.tokens, options.k(), classes, header.dtype(),
+                            (header.fileBytes() - TopKCacheHeader.SIZE) / (double) Math.max(1, r.tokens), 4L * classes)
+                    : "top-k teacher cache " + file + ": " + examples + " examples x k=" + options.k() + " of "
+                            + classes + " classes, " + header.dtype() + ", " + header.bytesPerExample()
+                            + " bytes/example (dense float32: " + 4L * classes + ")";
             LOG.info(summary);
             return summary;
         } finally {
             Files.deleteIfExists(recordsTmp);
             Files.deleteIfExists(hashesTmp);
+            Files.deleteIfExists(startsTmp);
+            Files.deleteIfExists(stepsTmp);
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * The records written so far: one per example for {@code [batch, classes]} teachers; for sequence
+     * teachers {@code [batch, classes, time]} one per valid step (labels mask, else features mask, else
+     * every step), with each example's first record and step bit set going to their own streams.
+     */
+    private static final class Records {
+        private final TopKCacheOptions options;
+        private long examples;
+        private long tokens;
+        private int classes = -1;
+        private int time = -1;
+        private long fingerprint = FeatureHash.start();
+        private TopKRowEncoder enc;
+
+        Records(TopKCacheOptions options) {
+            this.options = options;
+        }
+
+        void add(INDArray logits, INDArray mask, DataOutputStream rec, DataOutputStream starts, DataOutputStream steps)
+                throws IOException {
+            if (logits.rank() != 2 && logits.rank() != 3) {
+                throw new IllegalArgumentException("top-k caches hold [batch, classes] or [batch, classes, time] logits, "
+                        + "got shape " + Arrays.toString(logits.shape()));
+            }
+            int t = logits.rank() == 3 ? (int) logits.size(2) : 0;
+            if (classes < 0) {
+                classes = (int) logits.size(1);
+                time = t;
+                if (options.k() > classes) {
+                    throw new IllegalArgumentException("k must be <= classes=" + classes + ", got " + options.k());
+                }
+                enc = new TopKRowEncoder(classes, options);
+            } else if (logits.size(1) != classes) {
+                throw new IllegalArgumentException("teacher produced " + logits.size(1) + " classes after " + classes
+                        + " in an earlier batch");
+            } else if (t != time) {
+                throw new IllegalArgumentException("teacher produced logits of shape " + Arrays.toString(logits.shape())
+                        + " after " + (time == 0 ? "[batch, " + classes + "]" : "sequences of length " + time)
+                        + "; a top-k cache holds one shape (pad sequences to one length and mask the padding)");
+            }
+            int n = (int) logits.size(0);
+            if (time == 0) {
+                double[] values = logits.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+                for (int i = 0; i < n; i++) {
+                    enc.write(values, i * classes, rec, examples + i);
+                }
+                examples += n;
+                tokens += n;
+                return;
+            }
+            if (mask != null && (mask.rank() != 2 || mask.size(0) != n || mask.size(1) != time)) {
+                throw new IllegalArgumentException("sequence masks must be [" + n + ", " + time + "], got "
+                        + Arrays.toString(mask.shape()));
+            }
+            double[] m = mask == null ? null : mask.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            double[] values = logits.castTo(DataType.DOUBLE).permute(0, 2, 1).dup('c').data().asDouble(); // [n, T, C]
+            byte[] bits = new byte[(time + 7) / 8];
+            for (int i = 0; i < n; i++) {
+                starts.writeLong(tokens);
+                Arrays.fill(bits, (byte) 0);
+                for (int s = 0; s < time; s++) {
+                    if (m == null || m[i * time + s] != 0) {
+                        enc.write(values, (i * time + s) * classes, rec, examples + i);
+                        bits[s / 8] |= (byte) (1 << (s % 8));
+                        tokens++;
+                    }
+                }
+                steps.write(bits);
+            }
+            examples += n;
         }
     }
 
@@ -243,117 +312,5 @@ public final class TopKTeacherCache {
     public static CachedTopKTeacher open(Path file, Teacher expectedTeacher, int expectedK, String expectedData)
             throws IOException {
         return CachedTopKTeacher.open(file, expectedTeacher, expectedK, expectedData, WINDOW);
-    }
-
-    /** Encodes one row of logits as a top-k record (scratch reused across rows). */
-    private static final class RowEncoder {
-        private final int classes;
-        private final TopKCacheOptions options;
-        private final int[] top;
-        private final double[] topVal;
-        private final boolean[] inTop;
-
-        RowEncoder(int classes, TopKCacheOptions options) {
-            this.classes = classes;
-            this.options = options;
-            this.top = new int[options.k()];
-            this.topVal = new double[options.k()];
-            this.inTop = new boolean[classes];
-        }
-
-        void write(double[] x, int off, DataOutputStream out, long example) throws IOException {
-            int k = options.k();
-            double tau = options.temperature();
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < classes; j++) {
-                double v = x[off + j];
-                if (!Double.isFinite(v)) {
-                    throw new IllegalStateException("teacher produced a non-finite logit (" + v + ") at example "
-                            + example + ", class " + j + "; refusing to cache it");
-                }
-                max = Math.max(max, v / tau);
-            }
-            double sum = 0;
-            for (int j = 0; j < classes; j++) {
-                sum += Math.exp(x[off + j] / tau - max);
-            }
-            double lse = max + Math.log(sum);
-            // top-k by a min-heap of size k (root = smallest kept)
-            int size = 0;
-            for (int j = 0; j < classes; j++) {
-                double v = x[off + j];
-                if (size < k) {
-                    top[size] = j;
-                    topVal[size] = v;
-                    up(size++);
-                } else if (v > topVal[0]) {
-                    top[0] = j;
-                    topVal[0] = v;
-                    down(k);
-                }
-            }
-            double restSum = 0;
-            Arrays.fill(inTop, false);
-            for (int i = 0; i < k; i++) {
-                inTop[top[i]] = true;
-            }
-            for (int j = 0; j < classes; j++) {
-                if (!inTop[j]) {
-                    restSum += Math.exp(x[off + j] / tau - max);
-                }
-            }
-            for (int i = 0; i < k; i++) {
-                if (classes <= 65536) {
-                    out.writeShort(top[i]);
-                } else {
-                    out.writeInt(top[i]);
-                }
-            }
-            for (int i = 0; i < k; i++) {
-                float lp = (float) (topVal[i] / tau - lse);
-                if (options.float16()) {
-                    out.writeShort(Half.fromFloat(lp));
-                } else {
-                    out.writeFloat(lp);
-                }
-            }
-            out.writeFloat(restSum == 0 ? Float.NEGATIVE_INFINITY : (float) (max + Math.log(restSum) - lse));
-        }
-
-        private void up(int i) {
-            while (i > 0) {
-                int parent = (i - 1) / 2;
-                if (topVal[parent] <= topVal[i]) {
-                    return;
-                }
-                swap(i, parent);
-                i = parent;
-            }
-        }
-
-        private void down(int n) {
-            int i = 0;
-            while (true) {
-                int l = 2 * i + 1;
-                if (l >= n) {
-                    return;
-                }
-                int m = l + 1 < n && topVal[l + 1] < topVal[l] ? l + 1 : l;
-                if (topVal[i] <= topVal[m]) {
-                    return;
-                }
-                swap(i, m);
-                i = m;
-            }
-        }
-
-        private void swap(int a, int b) {
-            int ti = top[a];
-            top[a] = top[b];
-            top[b] = ti;
-            double tv = topVal[a];
-            topVal[a] = topVal[b];
-            topVal[b] = tv;
-        }
     }
 }

@@ -23,10 +23,17 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>With a {@link CachedTopKTeacher} the teacher block is the top-k layout instead
  * ({@code [one-hot | k indices | k log-probabilities | epoch]}, {@link TargetLayout#topK()} = the cache's k),
- * for the sparse losses ({@code SparseTopKKl}, {@code SparseTopKTvd}).
+ * for the sparse losses ({@code SparseTopKKl}, {@code SparseTopKTvd}); a sequence cache serves
+ * {@code [batch, classes, time]} labels the same way along dimension 1, for the steps of the labels
+ * mask (else the features mask).
+ *
+ * <p>A teacher with several {@link Teacher#blockWeights() blocks} (a {@code MultiTeacher} averaging
+ * per-teacher losses) needs a layout with as many {@link TargetLayout#teachers() teachers}: its stacked
+ * logits {@code [batch, M·classes]} become the teacher block as they are.
  *
  * <p>Every batch is checked: the hard labels must have {@code classes} columns and the teacher's
- * logits the labels' shape; a mismatch is an error naming both shapes.
+ * logits the labels' shape (times the number of stacked teachers along dimension 1); a mismatch is an
+ * error naming both shapes.
  */
 public final class TeacherTargetIterator implements DataSetIterator {
     private static final long serialVersionUID = 1L;
@@ -50,6 +57,10 @@ public final class TeacherTargetIterator implements DataSetIterator {
             throw new IllegalArgumentException("TeacherTargetIterator attaches dense teacher logits; got topK="
                     + layout.topK() + " (use the CachedTopKTeacher constructor for a top-k teacher)");
         }
+        if (teacher.blockWeights().length != layout.teachers()) {
+            throw new IllegalArgumentException("the teacher stacks " + teacher.blockWeights().length + " teacher "
+                    + "block(s) but the layout expects " + layout.teachers() + "; build it with layoutFor(teacher, classes)");
+        }
     }
 
     /** Attaches top-k blocks read from a top-k teacher cache; {@code layout.topK()} must be the cache's k. */
@@ -62,6 +73,11 @@ public final class TeacherTargetIterator implements DataSetIterator {
             throw new IllegalArgumentException("layout (classes=" + layout.classes() + ", topK=" + layout.topK()
                     + ") must match the top-k cache (classes=" + topK.classes() + ", k=" + topK.k() + ")");
         }
+    }
+
+    /** The dense layout for {@code teacher}: one block per entry of its {@link Teacher#blockWeights()}. */
+    public static TargetLayout layoutFor(Teacher teacher, int classes) {
+        return new TargetLayout(classes, 0, teacher.blockWeights().length);
     }
 
     /** Sets the 1-based epoch written into the packed targets (schedules and warm-ups read it). */
@@ -116,9 +132,13 @@ public final class TeacherTargetIterator implements DataSetIterator {
         long start = System.nanoTime();
         INDArray logits = teacher.logits(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
         teacherNanos += System.nanoTime() - start;
-        if (!Arrays.equals(logits.shape(), labels.shape())) {
+        long[] expected = labels.shape().clone();
+        expected[1] = layout.teacherWidth();
+        if (!Arrays.equals(logits.shape(), expected)) {
             throw new IllegalArgumentException("teacher outputs have shape " + Arrays.toString(logits.shape())
                     + " but the labels have shape " + Arrays.toString(labels.shape())
+                    + (layout.teachers() == 1 ? "" : " (expected " + layout.teachers() + " stacked teacher blocks: "
+                    + Arrays.toString(expected) + ")")
                     + ": the teacher and the student must have the same number of classes");
         }
         lastBatchStart = position;
@@ -137,20 +157,31 @@ public final class TeacherTargetIterator implements DataSetIterator {
     }
 
     private DataSet attachTopK(org.nd4j.linalg.dataset.api.DataSet ds, INDArray features, INDArray labels) {
-        if (labels.rank() != 2) {
-            throw new IllegalArgumentException("a top-k teacher cache serves [batch, classes] labels, got "
-                    + Arrays.toString(labels.shape()));
+        if ((labels.rank() == 3) != (topK.time() > 0)) {
+            throw new IllegalArgumentException("the top-k teacher cache holds " + (topK.time() > 0 ? "sequences of "
+                    + "length " + topK.time() + " ([batch, classes, time] labels)" : "[batch, classes] labels")
+                    + ", got labels of shape " + Arrays.toString(labels.shape()));
         }
+        // sequences: the steps the loss trains on (labels mask, else features mask) must be in the cache
+        INDArray steps = ds.getLabelsMaskArray() != null ? ds.getLabelsMaskArray() : ds.getFeaturesMaskArray();
         long start = System.nanoTime();
-        TopKTeacher top = topK.topK(new TeacherBatch(features, ds.getFeaturesMaskArray(), position));
+        TopKTeacher top = topK.topK(new TeacherBatch(features, ds.getFeaturesMaskArray(), position),
+                labels.rank() == 3 ? steps : null);
         teacherNanos += System.nanoTime() - start;
         lastBatchStart = position;
         int n = (int) features.size(0);
         position += n;
         examples += n;
-        INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
-        INDArray packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
-                top.logProbs().castTo(labels.dataType()), epochCol);
+        INDArray packed;
+        if (labels.rank() == 2) {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
+            packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
+                    top.logProbs().castTo(labels.dataType()), epochCol);
+        } else {
+            INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1, labels.size(2)}, (double) epoch, labels.dataType());
+            packed = Nd4j.concat(1, labels, top.indices().castTo(labels.dataType()),
+                    top.logProbs().castTo(labels.dataType()), epochCol);
+        }
         return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
     }
 

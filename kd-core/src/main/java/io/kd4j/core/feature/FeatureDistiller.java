@@ -9,7 +9,6 @@ import io.kd4j.core.train.EpochStats;
 import io.kd4j.core.train.NonFiniteLossException;
 import io.kd4j.losses.catalogue.Objective;
 import io.kd4j.losses.dl4j.DistillationLossFunction;
-import io.kd4j.losses.dl4j.TargetLayout;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,13 +41,28 @@ import org.nd4j.linalg.factory.Nd4j;
  *         .distill(Student.of(studentNet), trainIterator);
  * }</pre>
  *
- * <p>The objective's total is {@code Σ objective terms + Σ_taps weight · feature loss}. The saved
- * student is the plain student (see {@link FeatureTraining#exportPlain()}).
+ * <p>The objective's total is {@code Σ objective terms + Σ_taps weight · feature loss + Σ_aux
+ * auxiliary objective}. The saved student is the plain student (see {@link FeatureTraining#exportPlain()}).
+ *
+ * <p><b>Deep-supervision self-distillation</b> ("Be Your Own Teacher", Zhang et al. 2019): with
+ * {@link Builder#selfTeacher()} the teacher is the student itself ({@link SelfTeacher}: its current
+ * deepest output and activations, computed in the data pipeline), {@link AuxiliaryClassifier}s on
+ * shallow layers learn from the labels and from the deepest classifier, and feature taps can hint the
+ * shallow layers towards the deepest feature:
+ * <pre>{@code
+ * FeatureDistiller.builder().selfTeacher()
+ *         .objective("CrossEntropy")                                               // the deepest classifier
+ *         .auxiliaryClassifier(AuxiliaryClassifier.of("0", "0.7*CrossEntropy + 0.3*SoftTargetKl(temperature=3.0)"))
+ *         .tap(Tap.of("0", "1", 0.03, "FitNetsHint"))                              // shallow → deepest feature
+ *         .build().distill(Student.of(net), train);
+ * }</pre>
  */
 public final class FeatureDistiller {
     private final Teacher teacher;
+    private final boolean selfTeacher;
     private final Objective objective;
     private final List<Tap> taps;
+    private final List<AuxiliaryClassifier> auxiliary;
     private final int epochs;
     private final long seed;
     private final String dataDescription;
@@ -57,10 +71,18 @@ public final class FeatureDistiller {
     private final List<TrainingListener> listeners;
 
     private FeatureDistiller(Builder b) {
-        this.teacher = Objects.requireNonNull(b.teacher, "teacher must be set");
+        if (b.teacher == null && !b.selfTeacher) {
+            throw new NullPointerException("teacher must be set (or selfTeacher() for self-distillation)");
+        }
+        if (b.teacher != null && b.selfTeacher) {
+            throw new IllegalArgumentException("set either a teacher or selfTeacher(), not both");
+        }
+        this.teacher = b.teacher;
+        this.selfTeacher = b.selfTeacher;
         this.objective = Objects.requireNonNull(b.objective, "objective must be set");
-        if (b.taps.isEmpty()) {
-            throw new IllegalArgumentException("feature distillation needs at least one tap; use Distiller for logit KD alone");
+        if (b.taps.isEmpty() && b.auxiliary.isEmpty()) {
+            throw new IllegalArgumentException("feature distillation needs at least one tap or auxiliary classifier; "
+                    + "use Distiller for logit KD alone");
         }
         if (b.epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + b.epochs);
@@ -69,6 +91,7 @@ public final class FeatureDistiller {
             throw new IllegalArgumentException("printEvery must be >= 0, got " + b.printEvery);
         }
         this.taps = List.copyOf(b.taps);
+        this.auxiliary = List.copyOf(b.auxiliary);
         this.epochs = b.epochs;
         this.seed = b.seed;
         this.dataDescription = b.dataDescription;
@@ -87,6 +110,10 @@ public final class FeatureDistiller {
         for (Tap t : taps) {
             s.append(" + ").append(t.weight()).append('*').append(t.loss()).append('[').append(t.name()).append(": ")
                     .append(t.studentLayer()).append(" -> ").append(t.teacherLayer()).append(']');
+        }
+        for (AuxiliaryClassifier a : auxiliary) {
+            s.append(" + [").append(a.name()).append(": ").append(a.objective()).append(" on ").append(a.studentLayer())
+                    .append(']');
         }
         return s.toString();
     }
@@ -111,8 +138,14 @@ public final class FeatureDistiller {
         }
         train.reset();
         Nd4j.getRandom().setSeed(seed);
-        DistillationLossFunction loss = DistillationLossFunction.of(objective, TargetLayout.dense(classes));
-        return FeatureTraining.build(student, loss, taps, teacher, first);
+        Teacher t = selfTeacher ? SelfTeacher.of(student) : teacher;
+        DistillationLossFunction loss = DistillationLossFunction.of(objective,
+                TeacherTargetIterator.layoutFor(t, classes), t.blockWeights());
+        FeatureTraining training = FeatureTraining.build(student, loss, taps, auxiliary, t, first);
+        if (t instanceof SelfTeacher self) {
+            self.follow(training.graph());
+        }
+        return training;
     }
 
     /**
@@ -123,7 +156,9 @@ public final class FeatureDistiller {
     public DistillationResult distill(Student student, DataSetIterator train) {
         FeatureTraining training = prepare(student, train);
         ComputationGraph g = training.graph();
-        TeacherTargetIterator logits = new TeacherTargetIterator(train, teacher, TargetLayout.dense(student.numClasses()));
+        Teacher t = training.teacher();
+        TeacherTargetIterator logits = new TeacherTargetIterator(train, t,
+                TeacherTargetIterator.layoutFor(t, student.numClasses()));
         FeatureTargetIterator data = training.iterator(logits);
         Terms terms = new Terms(training, epochs, progress, printEvery);
         List<TrainingListener> all = new ArrayList<>(listeners);
@@ -152,8 +187,9 @@ public final class FeatureDistiller {
         settings.put("epochs", epochs);
         settings.put("batchSize", train.batch());
         settings.put("objective", describe());
-        taps.forEach(t -> settings.put("tap." + t.name(), t.toString()));
-        DistillationReport report = new DistillationReport(teacher.describe(), student.describe(), describe(), settings,
+        taps.forEach(tap -> settings.put("tap." + tap.name(), tap.toString()));
+        auxiliary.forEach(a -> settings.put("auxiliary." + a.name(), a.toString()));
+        DistillationReport report = new DistillationReport(t.describe(), student.describe(), describe(), settings,
                 seed, dataDescription, stats);
         return new DistillationResult(training.exportPlain(), report);
     }
@@ -199,6 +235,17 @@ public final class FeatureDistiller {
             for (FeatureLossFunction h : training.heads()) {
                 now.put(h.term(), h.lastValue());
             }
+            for (int k = 0; k < training.auxiliary().size(); k++) {
+                DistillationLossFunction head = training.auxiliaryHeads().get(k);
+                String name = training.auxiliary().get(k).name();
+                Map<String, Double> last = head.lastTerms();
+                double total = 0;
+                for (Objective.Term term : head.objective().terms()) {
+                    total += term.weight() * last.getOrDefault(term.name(), Double.NaN);
+                }
+                now.put(name, total);
+                last.forEach((key, v) -> now.put(name + "." + key, v));
+            }
             now.put("total", model.score());
             for (Map.Entry<String, Double> e : now.entrySet()) {
                 if (!Double.isFinite(e.getValue())) {
@@ -219,8 +266,10 @@ public final class FeatureDistiller {
     /** Builder of a {@link FeatureDistiller}. */
     public static final class Builder {
         private Teacher teacher;
+        private boolean selfTeacher;
         private Objective objective;
         private final List<Tap> taps = new ArrayList<>();
+        private final List<AuxiliaryClassifier> auxiliary = new ArrayList<>();
         private int epochs = 1;
         private long seed = 42;
         private String dataDescription = "unspecified";
@@ -233,6 +282,22 @@ public final class FeatureDistiller {
 
         public Builder teacher(Teacher teacher) {
             this.teacher = teacher;
+            return this;
+        }
+
+        /**
+         * Self-distillation: the teacher is the student being distilled ({@link SelfTeacher}, built for each
+         * run from its student): its current main-output logits are the targets' teacher block and its
+         * current activations the taps' teacher activations (teacher layers are student vertex names).
+         */
+        public Builder selfTeacher() {
+            this.selfTeacher = true;
+            return this;
+        }
+
+        /** Adds an auxiliary classifier head on an intermediate student layer (deep supervision). */
+        public Builder auxiliaryClassifier(AuxiliaryClassifier classifier) {
+            this.auxiliary.add(Objects.requireNonNull(classifier, "auxiliary classifier"));
             return this;
         }
 

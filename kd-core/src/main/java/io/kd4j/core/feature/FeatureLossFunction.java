@@ -2,6 +2,7 @@ package io.kd4j.core.feature;
 
 import io.kd4j.losses.api.DistillationLoss;
 import io.kd4j.losses.catalogue.LossCatalogue;
+import io.kd4j.losses.catalogue.PerTeacherAverage;
 import io.kd4j.losses.feature.FeatureBatch;
 import io.kd4j.losses.feature.FeatureInput;
 import io.kd4j.losses.feature.FeatureLoss;
@@ -18,6 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -32,8 +34,16 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * example's score is {@code weight · value} and its gradient {@code n · weight · ∂value/∂s}, so DL4J's
  * minibatch mean equals the weighted batch value.
  *
+ * <p><b>Several teachers</b> ({@code teacherWeights} of length {@code M > 1}, a {@code MultiTeacher}
+ * averaging per-teacher losses): the labels hold the {@code M} members' activations side by side
+ * ({@code [batch, M·Dt (+ T)]}, member {@code m} in columns {@code m·Dt ..}); the loss is evaluated once
+ * per member against the same student activation and the values and gradients are averaged with the
+ * weights: {@code Σ_m a_m L(s, t_m)}. A loss that keeps state across steps (CRD's memory of teacher
+ * embeddings) cannot be shared by several teachers and is refused.
+ *
  * <p>Everything travels through DL4J's JSON (the loss as its catalogue formula, the weight, the term
- * name, the per-example shapes), so a saved training graph reloads with the same heads.
+ * name, the per-example shapes, the teacher weights), so a saved training graph reloads with the same
+ * heads.
  */
 public final class FeatureLossFunction implements ILossFunction {
     private static final long serialVersionUID = 1L;
@@ -50,12 +60,22 @@ public final class FeatureLossFunction implements ILossFunction {
     private final long[] teacherShape;
     @JsonProperty("masked")
     private final boolean masked;
+    /** Normalised weights of stacked teachers, or {@code null} for one teacher. */
+    @JsonProperty("teacherWeights")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private final double[] teacherWeights;
 
     private transient volatile FeatureLoss parsed;
     private transient volatile Cached cache;
     private transient volatile double lastValue = Double.NaN;
 
     private record Cached(double[] student, double[] labels, FeatureResult result, FeatureBatch batch) {
+    }
+
+    /** One teacher: see {@link #FeatureLossFunction(String, String, double, long[], long[], boolean, double[])}. */
+    public FeatureLossFunction(String term, String loss, double weight, long[] studentShape, long[] teacherShape,
+                               boolean masked) {
+        this(term, loss, weight, studentShape, teacherShape, masked, null);
     }
 
     /**
@@ -65,11 +85,14 @@ public final class FeatureLossFunction implements ILossFunction {
      * @param studentShape per-example shape of the adapted student activation (without the batch)
      * @param teacherShape per-example shape of the teacher activation (without the batch)
      * @param masked whether the labels carry a {@code [time]} step mask after the teacher block
+     * @param teacherWeights {@code null} (or one weight) for one teacher; else the weights of {@code M}
+     *                       stacked teachers (normalised to sum to 1), each with {@code teacherShape}
      */
     @JsonCreator
     public FeatureLossFunction(@JsonProperty("term") String term, @JsonProperty("loss") String loss,
                                @JsonProperty("weight") double weight, @JsonProperty("studentShape") long[] studentShape,
-                               @JsonProperty("teacherShape") long[] teacherShape, @JsonProperty("masked") boolean masked) {
+                               @JsonProperty("teacherShape") long[] teacherShape, @JsonProperty("masked") boolean masked,
+                               @JsonProperty("teacherWeights") double[] teacherWeights) {
         this.term = Objects.requireNonNull(term, "term must not be null");
         if (!Double.isFinite(weight) || weight < 0) {
             throw new IllegalArgumentException("weight of feature term " + term + " must be finite and >= 0, got " + weight);
@@ -83,6 +106,12 @@ public final class FeatureLossFunction implements ILossFunction {
         if (masked && (studentShape.length != 2 || teacherShape.length != 2)) {
             throw new IllegalArgumentException("a masked feature term needs recurrent [size, time] shapes, got "
                     + Arrays.toString(studentShape) + " and " + Arrays.toString(teacherShape));
+        }
+        double[] w = teacherWeights == null ? null : PerTeacherAverage.normalise(teacherWeights);
+        this.teacherWeights = w == null || w.length == 1 ? null : w;
+        if (this.teacherWeights != null && parsed.name().equals("Crd")) {
+            throw new IllegalArgumentException("feature term " + term + ": Crd keeps a memory of teacher embeddings "
+                    + "across steps and cannot average " + w.length + " teachers; use one teacher or another loss");
         }
     }
 
@@ -153,11 +182,12 @@ public final class FeatureLossFunction implements ILossFunction {
         int n = (int) preOutput.size(0);
         long ds = product(studentShape);
         long dt = product(teacherShape);
-        long width = dt + (masked ? teacherShape[1] : 0);
+        int members = teacherWeights == null ? 1 : teacherWeights.length;
+        long width = members * dt + (masked ? teacherShape[1] : 0);
         if (preOutput.size(1) != ds || labels.size(0) != n || labels.size(1) != width) {
             throw new IllegalArgumentException("feature term " + term + ": expected student [" + n + ", " + ds
-                    + "] and labels [" + n + ", " + width + "] (teacher " + Arrays.toString(teacherShape)
-                    + (masked ? " + mask" : "") + "), got " + Arrays.toString(preOutput.shape()) + " and "
+ + "] and labels [" + n + ", " + width + "] (teacher " + (members == 1 ? "" : members + " x ")
+                    + Arrays.toString(teacherShape) + (masked ? " + mask" : "") + "), got " + Arrays.toString(preOutput.shape()) + " and "
                     + Arrays.toString(labels.shape()));
         }
         double[] student = activationFn.getActivation(preOutput.dup(), true).castTo(DataType.DOUBLE).dup('c').data()
@@ -167,20 +197,42 @@ public final class FeatureLossFunction implements ILossFunction {
         if (c != null && Arrays.equals(c.student, student) && Arrays.equals(c.labels, packed)) {
             return c;
         }
-        double[] teacher = new double[(int) (n * dt)];
         double[] mask = masked ? new double[(int) (n * teacherShape[1])] : null;
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(packed, (int) (i * width), teacher, (int) (i * dt), (int) dt);
-            if (masked) {
-                System.arraycopy(packed, (int) (i * width + dt), mask, (int) (i * teacherShape[1]), (int) teacherShape[1]);
-            }
+        for (int i = 0; masked && i < n; i++) {
+            System.arraycopy(packed, (int) (i * width + members * dt), mask, (int) (i * teacherShape[1]),
+                    (int) teacherShape[1]);
         }
-        FeatureInput in = new FeatureInput(Nd4j.create(student, withBatch(n, studentShape), DataType.DOUBLE),
-                Nd4j.create(teacher, withBatch(n, teacherShape), DataType.DOUBLE),
-                masked ? Nd4j.create(mask, new long[] {n, teacherShape[1]}, DataType.DOUBLE) : null);
+        INDArray studentArr = Nd4j.create(student, withBatch(n, studentShape), DataType.DOUBLE);
+        INDArray maskArr = masked ? Nd4j.create(mask, new long[] {n, teacherShape[1]}, DataType.DOUBLE) : null;
         FeatureLoss l = featureLoss();
-        FeatureBatch batch = FeatureBatch.from(in, term + " " + l.name());
-        FeatureResult r = l.evaluate(batch);
+        FeatureBatch batch = null;
+        double value = 0;
+        double[] grad = null;
+        Map<String, Double> terms = new LinkedHashMap<>();
+        for (int m = 0; m < members; m++) {
+            double a = members == 1 ? 1.0 : teacherWeights[m];
+            if (a == 0) {
+                continue;
+            }
+            double[] teacher = new double[(int) (n * dt)];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(packed, (int) (i * width + m * dt), teacher, (int) (i * dt), (int) dt);
+            }
+            FeatureInput in = new FeatureInput(studentArr,
+                    Nd4j.create(teacher, withBatch(n, teacherShape), DataType.DOUBLE), maskArr);
+            FeatureBatch b = FeatureBatch.from(in, term + " " + l.name() + (members == 1 ? "" : " (teacher " + m + ")"));
+            FeatureResult r = l.evaluate(b);
+            batch = batch == null ? b : batch;
+            value += a * r.value();
+            if (grad == null) {
+                grad = new double[r.gradient().length];
+            }
+            for (int i = 0; i < grad.length; i++) {
+                grad[i] += a * r.gradient()[i];
+            }
+            r.terms().forEach((k, v) -> terms.merge(k, a * v, Double::sum));
+        }
+        FeatureResult r = new FeatureResult(value, grad, terms);
         lastValue = r.value();
         Cached fresh = new Cached(student, packed, r, batch);
         cache = fresh;
@@ -255,11 +307,12 @@ public final class FeatureLossFunction implements ILossFunction {
     public boolean equals(Object o) {
         return o instanceof FeatureLossFunction f && f.term.equals(term) && f.loss.equals(loss) && f.weight == weight
                 && Arrays.equals(f.studentShape, studentShape) && Arrays.equals(f.teacherShape, teacherShape)
-                && f.masked == masked;
+                && f.masked == masked && Arrays.equals(f.teacherWeights, teacherWeights);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(term, loss, weight, Arrays.hashCode(studentShape), Arrays.hashCode(teacherShape), masked);
+        return Objects.hash(term, loss, weight, Arrays.hashCode(studentShape), Arrays.hashCode(teacherShape), masked,
+                Arrays.hashCode(teacherWeights));
     }
 }

@@ -17,7 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Attaches the teacher's intermediate activations to each batch, next to the packed logit targets of
  * a {@link TeacherTargetIterator}: label 0 is the main output's {@code [one-hot | teacher | epoch]},
  * label {@code 1 + j} is tap {@code j}'s teacher activation flattened per example (plus the step
- * mask for recurrent taps). The teacher runs here, on the training thread, before the student's fit
+ * mask for recurrent taps), and each auxiliary classifier's label after them is label 0 again (the
+ * same packed targets, with label 0's mask). The teacher runs here, on the training thread, before the student's fit
  * sees the batch ({@link #asyncSupported()} is false), never inside the fit.
  */
 public final class FeatureTargetIterator implements MultiDataSetIterator {
@@ -27,14 +28,16 @@ public final class FeatureTargetIterator implements MultiDataSetIterator {
     private final Teacher teacher;
     private final List<String> teacherLayers;
     private final List<Boolean> masked;
+    private final int auxiliary;
     private long activationNanos;
 
     FeatureTargetIterator(TeacherTargetIterator logits, Teacher teacher, List<String> teacherLayers,
-                          List<Boolean> masked) {
+                          List<Boolean> masked, int auxiliary) {
         this.logits = logits;
         this.teacher = teacher;
         this.teacherLayers = List.copyOf(teacherLayers);
         this.masked = List.copyOf(masked);
+        this.auxiliary = auxiliary;
     }
 
     /** The logit-target iterator underneath (epoch, timing, example counts). */
@@ -52,9 +55,10 @@ public final class FeatureTargetIterator implements MultiDataSetIterator {
         DataSet d = logits.next();
         long start = System.nanoTime();
         INDArray fm = d.getFeaturesMaskArray();
-        Map<String, INDArray> acts = teacher.activations(new TeacherBatch(d.getFeatures(), fm, 0), teacherLayers);
+        Map<String, INDArray> acts = teacherLayers.isEmpty() ? Map.of()
+                : teacher.activations(new TeacherBatch(d.getFeatures(), fm, 0), teacherLayers);
         int n = (int) d.getFeatures().size(0);
-        INDArray[] labels = new INDArray[1 + teacherLayers.size()];
+        INDArray[] labels = new INDArray[1 + teacherLayers.size() + auxiliary];
         labels[0] = d.getLabels();
         for (int j = 0; j < teacherLayers.size(); j++) {
             INDArray a = acts.get(teacherLayers.get(j)).dup('c');
@@ -69,6 +73,10 @@ public final class FeatureTargetIterator implements MultiDataSetIterator {
         activationNanos += System.nanoTime() - start;
         INDArray[] labelMasks = new INDArray[labels.length];
         labelMasks[0] = d.getLabelsMaskArray();
+        for (int k = 1 + teacherLayers.size(); k < labels.length; k++) {
+            labels[k] = labels[0];
+            labelMasks[k] = labelMasks[0];
+        }
         return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {d.getFeatures()}, labels,
                 fm == null ? null : new INDArray[] {fm}, labelMasks);
     }

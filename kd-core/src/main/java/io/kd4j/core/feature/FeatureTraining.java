@@ -5,6 +5,8 @@ import io.kd4j.core.student.Student;
 import io.kd4j.core.teacher.OutputLayers;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
+import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.dl4j.DistillationLossFunction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -18,10 +20,13 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
@@ -34,6 +39,8 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
@@ -43,8 +50,15 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * main output computes the logit objective and which has one extra output head per {@link Tap}:
  * {@code tap vertex → [adapter] → LossLayer(FeatureLossFunction)}. DL4J's own fit trains it on the
  * MultiDataSets of a {@link FeatureTargetIterator}; the feature losses' gradients reach the student's
- * intermediate layers through the heads. {@link #exportPlain()} drops the heads and adapters and
+ * intermediate layers through the heads. {@link AuxiliaryClassifier Auxiliary classifiers} add
+ * {@code tap vertex → [global average pool] → OutputLayer(DistillationLossFunction)} heads trained on
+ * the main output's packed targets. {@link #exportPlain()} drops the heads and adapters and
  * returns the plain student (the user's configuration, the trained parameters copied by name).
+ *
+ * <p>With a teacher of several stacked blocks ({@link Teacher#blockWeights()}, a {@code MultiTeacher}
+ * averaging per-teacher losses) each tap's teacher activation holds the members' activations side by
+ * side along dimension 1; adapters are sized for one member and the feature loss is averaged over the
+ * members ({@link FeatureLossFunction}).
  */
 public final class FeatureTraining {
     private static final Set<String> SAME_SHAPE = Set.of("FitNetsHint", "TinyBertHiddenMse", "TinyBertAttentionMse",
@@ -54,17 +68,22 @@ public final class FeatureTraining {
     private final List<Tap> taps;
     private final List<FeatureLossFunction> heads;
     private final List<Boolean> masked;
+    private final List<AuxiliaryClassifier> auxiliary;
+    private final List<DistillationLossFunction> auxiliaryHeads;
     private final Teacher teacher;
     private final MultiLayerConfiguration plainMln;
     private final ComputationGraphConfiguration plainGraph;
 
     private FeatureTraining(ComputationGraph graph, List<Tap> taps, List<FeatureLossFunction> heads,
-                            List<Boolean> masked, Teacher teacher, MultiLayerConfiguration plainMln,
-                            ComputationGraphConfiguration plainGraph) {
+                            List<Boolean> masked, List<AuxiliaryClassifier> auxiliary,
+                            List<DistillationLossFunction> auxiliaryHeads, Teacher teacher,
+                            MultiLayerConfiguration plainMln, ComputationGraphConfiguration plainGraph) {
         this.graph = graph;
         this.taps = List.copyOf(taps);
         this.heads = List.copyOf(heads);
         this.masked = List.copyOf(masked);
+        this.auxiliary = List.copyOf(auxiliary);
+        this.auxiliaryHeads = List.copyOf(auxiliaryHeads);
         this.teacher = teacher;
         this.plainMln = plainMln;
         this.plainGraph = plainGraph;
@@ -76,13 +95,28 @@ public final class FeatureTraining {
      */
     public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps, Teacher teacher,
                                         DataSet probe) {
-        if (taps.isEmpty()) {
-            throw new IllegalArgumentException("feature distillation needs at least one tap");
+        return build(student, mainLoss, taps, List.of(), teacher, probe);
+    }
+
+    /**
+     * Builds the training graph with feature taps and auxiliary classifiers (whose heads need a
+     * {@link DistillationLossFunction} main loss: they read its packed targets).
+     */
+    public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps,
+                                        List<AuxiliaryClassifier> auxiliary, Teacher teacher, DataSet probe) {
+        if (taps.isEmpty() && auxiliary.isEmpty()) {
+            throw new IllegalArgumentException("feature distillation needs at least one tap or auxiliary classifier");
         }
         Set<String> names = new HashSet<>();
         for (Tap t : taps) {
             if (!names.add(t.name())) {
                 throw new IllegalArgumentException("tap names must be unique, got '" + t.name() + "' twice");
+            }
+        }
+        for (AuxiliaryClassifier a : auxiliary) {
+            if (!names.add(a.name())) {
+                throw new IllegalArgumentException("tap and auxiliary classifier names must be unique, got '" + a.name()
+                        + "' twice");
             }
         }
         Model net = student.network();
@@ -108,8 +142,9 @@ public final class FeatureTraining {
 
         Map<String, INDArray> studentActs = copy.feedForward(new INDArray[] {probe.getFeatures()}, false);
         List<String> teacherLayers = taps.stream().map(Tap::teacherLayer).toList();
-        Map<String, INDArray> teacherActs = teacher.activations(
+        Map<String, INDArray> teacherActs = taps.isEmpty() ? Map.of() : teacher.activations(
                 new TeacherBatch(probe.getFeatures(), probe.getFeaturesMaskArray(), 0), teacherLayers);
+        double[] blocks = teacher.blockWeights();
         IUpdater updater = updaterOf(conf);
 
         TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy);
@@ -122,11 +157,11 @@ public final class FeatureTraining {
                 throw new IllegalArgumentException("tap " + tap.name() + ": the student has no intermediate vertex '"
                         + tap.studentLayer() + "'; vertices: " + studentActs.keySet());
             }
-            INDArray t = teacherActs.get(tap.teacherLayer());
+            INDArray t = member(tap, teacherActs.get(tap.teacherLayer()), blocks.length);
             String loss = tap.newLoss().name();
             boolean vid = loss.equals("Vid");
             Adapter kind = resolve(tap, s, t, loss);
-            String prefix = "kd_" + tap.name().replaceAll("[^A-Za-z0-9_]", "_");
+            String prefix = prefix(tap.name());
             String last = tap.studentLayer();
             long[] adapted = perExample(s);
             long outC = t.size(1) * (vid ? 2 : 1);
@@ -152,12 +187,17 @@ public final class FeatureTraining {
             }
             boolean m = t.rank() == 3 && s.rank() == 3 && probe.getFeaturesMaskArray() != null;
             FeatureLossFunction fn = new FeatureLossFunction(tap.name(), tap.loss(), tap.weight(), adapted,
-                    perExample(t), m);
+                    perExample(t), m, blocks.length == 1 ? null : blocks);
             tb.addLayer(prefix + "_head", new LossLayer.Builder(fn).activation(Activation.IDENTITY).build(),
                     new FlattenPreProcessor(adapted), last);
             outputs.add(prefix + "_head");
             heads.add(fn);
             masked.add(m);
+        }
+        List<DistillationLossFunction> auxHeads = new ArrayList<>();
+        for (AuxiliaryClassifier aux : auxiliary) {
+            auxHeads.add(addClassifier(tb, aux, studentActs, mainOut, mainLoss, updater));
+            outputs.add(prefix(aux.name()) + "_head");
         }
         tb.setOutputs(outputs.toArray(new String[0]));
         ComputationGraph g = tb.build();
@@ -167,7 +207,65 @@ public final class FeatureTraining {
             live.add((FeatureLossFunction) ((LossLayer) ((LayerVertex) g.getConfiguration().getVertices()
                     .get(outputs.get(1 + j))).getLayerConf().getLayer()).getLossFn());
         }
-        return new FeatureTraining(g, taps, live, masked, teacher, plainMln, plainGraph);
+        List<DistillationLossFunction> liveAux = new ArrayList<>();
+        for (int k = 0; k < auxHeads.size(); k++) {
+            liveAux.add((DistillationLossFunction) ((BaseOutputLayer) ((LayerVertex) g.getConfiguration().getVertices()
+                    .get(outputs.get(1 + heads.size() + k))).getLayerConf().getLayer()).getLossFn());
+        }
+        return new FeatureTraining(g, taps, live, masked, auxiliary, liveAux, teacher, plainMln, plainGraph);
+    }
+
+    private static String prefix(String name) {
+        return "kd_" + name.replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    /**
+     * One member's slice of a tapped teacher activation ({@code members} stacked along dimension 1),
+     * which fixes the adapter and the per-member shape of the feature loss.
+     */
+    private static INDArray member(Tap tap, INDArray t, int members) {
+        if (members == 1) {
+            return t;
+        }
+        if (t.size(1) % members != 0) {
+            throw new IllegalArgumentException("tap " + tap.name() + ": the teacher's activation " + Arrays.toString(t.shape())
+                    + " does not hold " + members + " stacked members along dimension 1");
+        }
+        INDArrayIndex[] idx = new INDArrayIndex[t.rank()];
+        Arrays.fill(idx, NDArrayIndex.all());
+        idx[1] = NDArrayIndex.interval(0, t.size(1) / members);
+        return t.get(idx).dup();
+    }
+
+    /** Adds an auxiliary classifier head on a dense or convolutional student vertex; returns its loss function. */
+    private static DistillationLossFunction addClassifier(TransferLearning.GraphBuilder tb, AuxiliaryClassifier aux,
+                                                          Map<String, INDArray> studentActs, String mainOut,
+                                                          ILossFunction mainLoss, IUpdater updater) {
+        if (!(mainLoss instanceof DistillationLossFunction main)) {
+            throw new IllegalArgumentException("auxiliary classifiers read the main output's packed targets; the main "
+                    + "loss must be a DistillationLossFunction, got " + mainLoss);
+        }
+        INDArray s = studentActs.get(aux.studentLayer());
+        if (s == null || aux.studentLayer().equals(mainOut)) {
+            throw new IllegalArgumentException("auxiliary classifier " + aux.name() + ": the student has no intermediate "
+                    + "vertex '" + aux.studentLayer() + "'; vertices: " + studentActs.keySet());
+        }
+        if (s.rank() != 2 && s.rank() != 4) {
+            throw new IllegalArgumentException("auxiliary classifier " + aux.name() + ": needs a dense [batch, features] "
+                    + "or convolutional [batch, channels, h, w] activation, got " + Arrays.toString(s.shape())
+                    + " (recurrent layers are not supported)");
+        }
+        DistillationLossFunction fn = DistillationLossFunction.of(Objective.parse(aux.objective()), main.layout(),
+                main.teacherWeights());
+        String prefix = prefix(aux.name());
+        String last = aux.studentLayer();
+        if (s.rank() == 4) {
+            tb.addLayer(prefix + "_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last);
+            last = prefix + "_pool";
+        }
+        tb.addLayer(prefix + "_head", new OutputLayer.Builder(fn).nIn(s.size(1)).nOut(main.layout().classes())
+                .activation(Activation.IDENTITY).weightInit(WeightInit.XAVIER).updater(updater.clone()).build(), last);
+        return fn;
     }
 
     private static Adapter resolve(Tap tap, INDArray s, INDArray t, String loss) {
@@ -238,9 +336,25 @@ public final class FeatureTraining {
         return heads;
     }
 
+    /** The auxiliary classifiers, in head order. */
+    public List<AuxiliaryClassifier> auxiliary() {
+        return auxiliary;
+    }
+
+    /** The auxiliary classifiers' loss functions, in order (their {@code lastTerms()} are the latest values). */
+    public List<DistillationLossFunction> auxiliaryHeads() {
+        return auxiliaryHeads;
+    }
+
+    /** The teacher whose activations the taps read (a {@link SelfTeacher} in self-distillation). */
+    public Teacher teacher() {
+        return teacher;
+    }
+
     /** The MultiDataSet iterator that feeds this graph from a logit-target iterator. */
     public FeatureTargetIterator iterator(TeacherTargetIterator logits) {
-        return new FeatureTargetIterator(logits, teacher, taps.stream().map(Tap::teacherLayer).toList(), masked);
+        return new FeatureTargetIterator(logits, teacher, taps.stream().map(Tap::teacherLayer).toList(), masked,
+                auxiliary.size());
     }
 
     /** The main output's predictions (logits) of the training graph, train = false. */

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Class probabilities of a model on labelled data, with the true classes: the input of every metric
@@ -72,15 +73,53 @@ public final class Predictions {
         return collect(data, ds -> Metrics.output(model, ds.getFeatures()), false);
     }
 
-    /** The softmax of a frozen teacher's logits over {@code data} (reset before and after). */
+    /**
+     * The softmax of a frozen teacher's logits over {@code data} (reset before and after). For a teacher
+     * of several stacked blocks ({@link Teacher#blockWeights()}) the prediction is the ensemble's: the
+     * members' softmaxes averaged with the block weights.
+     */
     public static Predictions of(Teacher teacher, DataSetIterator data) {
         Objects.requireNonNull(teacher, "teacher must not be null");
         long[] first = {0};
+        double[] blocks = teacher.blockWeights();
         return collect(data, ds -> {
             INDArray logits = teacher.logits(new TeacherBatch(ds.getFeatures(), ds.getFeaturesMaskArray(), first[0]));
             first[0] += ds.getFeatures().size(0);
-            return logits;
+            return blocks.length == 1 ? logits : logMixture(logits, blocks);
         }, true);
+    }
+
+    /** {@code log Σ_m a_m softmax(t_m)} per row of stacked logits {@code [batch, M·classes]} (its softmax is the mixture). */
+    static INDArray logMixture(INDArray stacked, double[] weights) {
+        if (stacked.rank() != 2 || stacked.size(1) % weights.length != 0) {
+            throw new IllegalArgumentException("stacked teacher logits must be [batch, " + weights.length
+                    + "·classes], got " + Arrays.toString(stacked.shape()));
+        }
+        int n = (int) stacked.size(0);
+        int c = (int) stacked.size(1) / weights.length;
+        double[] x = stacked.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] out = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            double[] p = new double[c];
+            for (int m = 0; m < weights.length; m++) {
+                int off = i * weights.length * c + m * c;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < c; j++) {
+                    max = Math.max(max, x[off + j]);
+                }
+                double z = 0;
+                for (int j = 0; j < c; j++) {
+                    z += Math.exp(x[off + j] - max);
+                }
+                for (int j = 0; j < c; j++) {
+                    p[j] += weights[m] * Math.exp(x[off + j] - max) / z;
+                }
+            }
+            for (int j = 0; j < c; j++) {
+                out[i * c + j] = Math.log(Math.max(p[j], Double.MIN_VALUE));
+            }
+        }
+        return Nd4j.create(out, new long[] {n, c}, DataType.DOUBLE);
     }
 
     private interface Forward {

@@ -5,7 +5,9 @@ import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,16 +31,26 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@code w_mi = a_m exp(-H_mi) / sum_k a_k exp(-H_ki)} with {@code H_mi} the entropy (nats) of
  *       {@code softmax(t_mi / T)}: a confident (low-entropy) member counts more on that example; then
  *       probabilities are averaged with {@code w_mi} as above.</li>
+ *   <li>{@link Aggregation#AVERAGE_LOSSES}: no aggregation of outputs; {@link #logits} returns the
+ *       members' logits side by side ({@code [batch, M·classes]}, or {@code [batch, M·classes, time]}),
+ *       {@link #blockWeights()} returns {@code a_m}, and the distillers evaluate every loss term that
+ *       reads the teacher once per member and average the values and gradients with {@code a_m}:
+ *       {@code Σ_m a_m L(s, t_m)}, for any catalogue logit loss (DKD, DIST, reverse KL, ...), and
+ *       for feature terms (see {@link #activations}).</li>
  * </ul>
  * Sequences ({@code [batch, classes, time]}) aggregate per position. Members must produce logits of
- * the same shape (an error names the member and both shapes). Per-teacher losses other than the
- * KL above would need one teacher block per member in each batch; the packed-label layout carries one,
- * so that mode is not offered (see docs/strategies.md).
+ * the same shape (an error names the member and both shapes).
+ *
+ * <p>Intermediate activations (feature terms): with {@code AVERAGE_LOSSES} the members' activations
+ * of each tapped layer are stacked along dimension 1 (one block per member, the feature loss is
+ * evaluated per member and averaged); with any other aggregation they are averaged element-wise with
+ * the fixed weights {@code a_m} (confidence weights apply to logits only). Either way every member
+ * must have the tapped layer, with the same activation shape (an error names both shapes).
  */
 public final class MultiTeacher implements Teacher {
 
     /** How member outputs are combined. */
-    public enum Aggregation { AVERAGE_PROBABILITIES, AVERAGE_LOGITS, CONFIDENCE_WEIGHTED }
+    public enum Aggregation { AVERAGE_PROBABILITIES, AVERAGE_LOGITS, CONFIDENCE_WEIGHTED, AVERAGE_LOSSES }
 
     private final List<Teacher> members;
     private final double[] weights;
@@ -88,24 +100,74 @@ public final class MultiTeacher implements Teacher {
         return weights.clone();
     }
 
+    /** The member weights {@code a_m} with {@link Aggregation#AVERAGE_LOSSES} (stacked blocks), else {@code [1.0]}. */
+    @Override
+    public double[] blockWeights() {
+        return aggregation == Aggregation.AVERAGE_LOSSES ? weights.clone() : new double[] {1.0};
+    }
+
     @Override
     public INDArray logits(TeacherBatch batch) {
-        INDArray first = null;
+        INDArray[] outs = new INDArray[members.size()];
         double[][] rows = new double[members.size()][];
-        int classes = 0;
         for (int m = 0; m < members.size(); m++) {
-            INDArray out = members.get(m).logits(batch);
-            if (first == null) {
-                first = out;
-                classes = (int) out.size(1);
-            } else if (!Arrays.equals(first.shape(), out.shape())) {
+            outs[m] = members.get(m).logits(batch);
+            if (m > 0 && !Arrays.equals(outs[0].shape(), outs[m].shape())) {
                 throw new IllegalArgumentException("member teacher " + m + " produced logits of shape "
-                        + Arrays.toString(out.shape()) + " but member 0 produced " + Arrays.toString(first.shape()));
+                        + Arrays.toString(outs[m].shape()) + " but member 0 produced " + Arrays.toString(outs[0].shape()));
             }
-            rows[m] = asRows(out);
+            if (aggregation != Aggregation.AVERAGE_LOSSES) {
+                rows[m] = asRows(outs[m]);
+            }
         }
-        double[] result = aggregate(rows, classes);
-        return fromRows(result, first);
+        if (aggregation == Aggregation.AVERAGE_LOSSES) {
+            return stack(outs);
+        }
+        double[] result = aggregate(rows, (int) outs[0].size(1));
+        return fromRows(result, outs[0]);
+    }
+
+    /**
+     * The members' activations of each tapped layer: stacked along dimension 1 with
+     * {@link Aggregation#AVERAGE_LOSSES}, else averaged element-wise with the fixed weights {@code a_m}.
+     */
+    @Override
+    public Map<String, INDArray> activations(TeacherBatch batch, List<String> layers) {
+        List<Map<String, INDArray>> perMember = new ArrayList<>();
+        for (Teacher t : members) {
+            perMember.add(t.activations(batch, layers));
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String layer : layers) {
+            INDArray[] acts = new INDArray[members.size()];
+            for (int m = 0; m < acts.length; m++) {
+                acts[m] = perMember.get(m).get(layer);
+                if (m > 0 && !Arrays.equals(acts[0].shape(), acts[m].shape())) {
+                    throw new IllegalArgumentException("member teacher " + m + "'s activation of layer '" + layer
+                            + "' has shape " + Arrays.toString(acts[m].shape()) + " but member 0's has "
+                            + Arrays.toString(acts[0].shape()) + "; members' tapped activations must have one shape");
+                }
+            }
+            if (aggregation == Aggregation.AVERAGE_LOSSES) {
+                out.put(layer, stack(acts));
+            } else {
+                INDArray mean = acts[0].castTo(DataType.DOUBLE).mul(weights[0]);
+                for (int m = 1; m < acts.length; m++) {
+                    mean.addi(acts[m].castTo(DataType.DOUBLE).mul(weights[m]));
+                }
+                out.put(layer, mean.castTo(acts[0].dataType()));
+            }
+        }
+        return out;
+    }
+
+    /** The arrays side by side along dimension 1, in the data type of the first. */
+    private static INDArray stack(INDArray[] arrays) {
+        INDArray[] same = new INDArray[arrays.length];
+        for (int m = 0; m < arrays.length; m++) {
+            same[m] = arrays[m].castTo(arrays[0].dataType());
+        }
+        return same.length == 1 ? same[0].dup() : Nd4j.concat(1, same);
     }
 
     /** Aggregates the members' row-major {@code [rows, classes]} logits. */

@@ -34,6 +34,10 @@ public final class SampleWeightingIterator implements DataSetIterator {
         if (layout.topK() != 0) {
             throw new IllegalArgumentException("sample weights read dense teacher logits; got topK=" + layout.topK());
         }
+        if (layout.teachers() != 1) {
+            throw new IllegalArgumentException("sample weights read one dense teacher block; got " + layout.teachers()
+                    + " stacked teachers (a MultiTeacher averaging per-teacher losses): use another aggregation");
+        }
     }
 
     /**

@@ -28,6 +28,18 @@ public interface Teacher {
         throw new UnsupportedOperationException(describe() + " does not provide intermediate activations");
     }
 
+    /**
+     * The weights of the teacher blocks that {@link #logits} stacks along dimension 1: {@code [1.0]} for
+     * an ordinary teacher (logits {@code [batch, classes]}); {@code M} weights for a teacher whose logits
+     * are {@code M} members' logits side by side ({@code [batch, M·classes]}, member {@code m} in columns
+     * {@code m·classes ..}), such as a {@code MultiTeacher} that averages per-teacher losses. The
+     * distillers then evaluate every teacher-reading loss term once per member and average them with
+     * these weights.
+     */
+    default double[] blockWeights() {
+        return new double[] {1.0};
+    }
+
     /** A human-readable description (kind, layers, parameter count) for reports and provenance. */
     String describe();
 

@@ -130,8 +130,11 @@ public final class Distiller {
         checkFirstBatch(train, classes);
 
         Nd4j.getRandom().setSeed(seed);
-        TargetLayout layout = topKCache == null ? TargetLayout.dense(classes) : new TargetLayout(classes, topKCache.k());
-        DistillationLossFunction loss = DistillationLossFunction.of(objective, layout);
+        TargetLayout layout = topKCache == null ? TeacherTargetIterator.layoutFor(teacher, classes)
+                : new TargetLayout(classes, topKCache.k());
+        DistillationLossFunction loss = topKCache == null
+                ? DistillationLossFunction.of(objective, layout, teacher.blockWeights())
+                : DistillationLossFunction.of(objective, layout);
         TrainingModel model = student.trainingModel(loss);
         if (sampleWeights != null) {
             model = io.kd4j.core.strategy.SampleWeightingIterator.training(model, sampleWeights, layout);
@@ -194,10 +197,12 @@ public final class Distiller {
             throw new IllegalArgumentException("labels must be one-hot with " + classes + " columns (the student's "
                     + "output layer has nOut=" + classes + "), got " + (labels == null ? "null" : Arrays.toString(labels.shape())));
         }
+        int blocks = topKCache != null ? 1 : teacher.blockWeights().length;
         long teacherClasses = topKCache != null ? topKCache.classes()
                 : teacher.logits(new TeacherBatch(first.getFeatures(), first.getFeaturesMaskArray(), 0)).size(1);
-        if (teacherClasses != classes) {
-            throw new IllegalArgumentException("the teacher produces " + teacherClasses + " classes but the student's "
+        if (teacherClasses != (long) blocks * classes) {
+            throw new IllegalArgumentException("the teacher produces " + teacherClasses + " classes"
+                    + (blocks == 1 ? "" : " (" + blocks + " stacked teachers)") + " but the student's "
                     + "output layer has nOut=" + classes);
         }
         train.reset();

@@ -162,7 +162,8 @@ final class TrainingIterator implements DataSetIterator {
         INDArray labels = d.getLabels();
         INDArrayIndex[] teacherBlock = new INDArrayIndex[labels.rank()];
         teacherBlock[0] = NDArrayIndex.all();
-        teacherBlock[1] = NDArrayIndex.interval(classes, 2L * classes);
+        // the whole teacher block, whatever its layout: dense, top-k (2k columns) or M stacked teachers
+        teacherBlock[1] = NDArrayIndex.interval(classes, labels.size(1) - 1);
         for (int i = 2; i < teacherBlock.length; i++) {
             teacherBlock[i] = NDArrayIndex.all();
         }

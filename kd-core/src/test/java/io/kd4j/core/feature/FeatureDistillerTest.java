@@ -8,6 +8,7 @@ import io.kd4j.core.Fixtures;
 import io.kd4j.core.data.InMemoryDataSetIterator;
 import io.kd4j.core.data.TeacherTargetIterator;
 import io.kd4j.core.metrics.Metrics;
+import io.kd4j.core.strategy.MultiTeacher;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.train.DistillationResult;
@@ -154,6 +155,27 @@ class FeatureDistillerTest {
         assertEquals("sp", head.term());
         assertEquals(3.0, head.weight());
         assertEquals("SimilarityPreserving()", head.featureLoss().describe());
+    }
+
+    @Test
+    void givenEnsembleAveragingPerTeacherLosses_whenFeatureDistilled_thenHintIsAveragedOverMembersAndStudentLearns() {
+        // two teachers with 32-unit hidden layers: the hint head sees [batch, 2 * 32] labels and one 8 -> 32 adapter
+        MultiTeacher ensemble = MultiTeacher.builder().add(Teacher.of(teacherNet), 1)
+                .add(Teacher.of(Fixtures.trainedTeacher(Fixtures.blobs(256, 5))), 1)
+                .aggregation(MultiTeacher.Aggregation.AVERAGE_LOSSES).build();
+        FeatureDistiller d = FeatureDistiller.builder().teacher(ensemble)
+                .objective("0.5*CrossEntropy + 0.5*Dkd(warmupEpochs=1.0)").tap(Tap.of("0", "0", 1.0, "FitNetsHint"))
+                .epochs(3).seed(3).build();
+        FeatureTraining training = d.prepare(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 32));
+        FeatureLossFunction head = training.heads().get(0);
+        assertEquals(head, new FeatureLossFunction("FitNetsHint@0", "FitNetsHint", 1.0, new long[] {32},
+                new long[] {32}, false, new double[] {0.5, 0.5}));
+        DistillationResult r = d.distill(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 32));
+        double first = r.report().epochs().get(0).meanTerms().get("FitNetsHint@0");
+        double last = r.report().epochs().get(2).meanTerms().get("FitNetsHint@0");
+        assertTrue(last < first, "averaged hint falls: " + first + " -> " + last);
+        double acc = Metrics.accuracy(r.student(), Fixtures.iterator(test, 64));
+        assertTrue(acc > 0.8, "student of the ensemble, accuracy " + acc);
     }
 
     private static Map<String, INDArray> copy(Map<String, INDArray> m) {

@@ -90,4 +90,43 @@ class FeatureLossFunctionTest {
                 new long[] {3}, new long[] {3}, false));
         assertEquals("weight of feature term x must be finite and >= 0, got NaN", e.getMessage());
     }
+
+    @Test
+    void givenStackedTeachers_whenEvaluated_thenValueAndGradientAreWeightedSumsOfPerTeacherLosses() {
+        // two teachers [4, 3, 2, 2] side by side: labels [4, 2 * 12]; weights 1 : 3 -> 0.25, 0.75
+        INDArray s = random(5, 4, 3, 2, 2);
+        INDArray t0 = random(6, 4, 3, 2, 2);
+        INDArray t1 = random(7, 4, 3, 2, 2);
+        for (String loss : new String[] {"FitNetsHint", "RkdDistance", "AttentionTransfer(p=2.0)"}) {
+            FeatureLossFunction fn = new FeatureLossFunction("f", loss, 2.0, new long[] {3, 2, 2}, new long[] {3, 2, 2},
+                    false, new double[] {1, 3});
+            LossResult r0 = FeatureLossFunction.parse(loss).compute(FeatureInput.of(s, t0));
+            LossResult r1 = FeatureLossFunction.parse(loss).compute(FeatureInput.of(s, t1));
+            INDArray labels = Nd4j.hstack(t0.reshape('c', 4, 12), t1.reshape('c', 4, 12));
+            INDArray sf = s.reshape('c', 4, 12);
+            double expected = 0.25 * r0.value() + 0.75 * r1.value();
+            assertEquals(2.0 * expected, fn.computeScore(labels, sf, new ActivationIdentity(), null, true), 1e-10, loss);
+            assertEquals(expected, fn.lastValue(), 1e-10, loss);
+            INDArray g = fn.computeGradient(labels, sf, new ActivationIdentity(), null);
+            INDArray ref = r0.studentGradient().mul(0.25).addi(r1.studentGradient().mul(0.75)).reshape('c', 4, 12)
+                    .mul(4 * 2.0);
+            assertTrue(g.equalsWithEps(ref, 1e-10), loss + ": gradient is n * weight * the weighted sum");
+        }
+    }
+
+    @Test
+    void givenStackedTeachers_whenJsonRoundTrippedOrStateful_thenWeightsSurviveAndCrdIsRefused() throws Exception {
+        FeatureLossFunction fn = new FeatureLossFunction("hint", "FitNetsHint", 1.0, new long[] {3}, new long[] {3},
+                false, new double[] {2, 2});
+        ObjectMapper json = new ObjectMapper();
+        assertEquals(fn, json.readValue(json.writeValueAsString(fn), FeatureLossFunction.class));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FeatureLossFunction("c",
+                "Crd", 1.0, new long[] {3}, new long[] {3}, false, new double[] {1, 1}));
+        assertEquals("feature term c: Crd keeps a memory of teacher embeddings across steps and cannot average 2 "
+                + "teachers; use one teacher or another loss", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> fn.computeScore(random(1, 2, 3), random(2, 2, 3),
+                new ActivationIdentity(), null, true));
+        assertEquals("feature term hint: expected student [2, 3] and labels [2, 6] (teacher 2 x [3]), got [2, 3] and "
+                + "[2, 3]", e.getMessage());
+    }
 }

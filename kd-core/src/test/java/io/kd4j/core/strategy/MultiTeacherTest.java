@@ -137,4 +137,48 @@ class MultiTeacherTest {
         assertEquals("member teacher 1 produced logits of shape [1, 3] but member 0 produced [1, 2]",
                 assertThrows(IllegalArgumentException.class, () -> mismatched.logits(BATCH)).getMessage());
     }
+
+    @Test
+    void givenAverageLosses_whenLogits_thenMembersSideBySideAndTheirWeightsAsBlockWeights() {
+        FixedTeacher a = fixed("a", new double[][] {{2.0, 0.5}, {1.0, -1.0}});
+        FixedTeacher b = fixed("b", new double[][] {{-1.0, 1.0}, {0.0, 3.0}});
+        MultiTeacher m = MultiTeacher.builder().add(a, 1).add(b, 3).aggregation(MultiTeacher.Aggregation.AVERAGE_LOSSES)
+                .build();
+        assertArrayEquals(new double[][] {{2.0, 0.5, -1.0, 1.0}, {1.0, -1.0, 0.0, 3.0}}, m.logits(BATCH).toDoubleMatrix());
+        assertArrayEquals(new double[] {0.25, 0.75}, m.blockWeights(), 0.0);
+        assertArrayEquals(new double[] {1.0}, MultiTeacher.builder().add(a).add(b).build().blockWeights(), 0.0);
+        // sequences: [1, 2, 3] members become [1, 4, 3], member m in rows 2m, 2m + 1 of dimension 1 at every step
+        INDArray x = Nd4j.create(new double[] {1, 2, 3, 4, 5, 6}, new long[] {1, 2, 3}, DataType.DOUBLE);
+        INDArray y = Nd4j.create(new double[] {3, 2, 1, 0, 1, 2}, new long[] {1, 2, 3}, DataType.DOUBLE);
+        INDArray seq = MultiTeacher.builder().add(new FixedTeacher(x, "x")).add(new FixedTeacher(y, "y"))
+                .aggregation(MultiTeacher.Aggregation.AVERAGE_LOSSES).build().logits(BATCH);
+        assertArrayEquals(new long[] {1, 4, 3}, seq.shape());
+        assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 3, 2, 1, 0, 1, 2}, seq.dup('c').data().asDouble(), 0.0);
+    }
+
+    @Test
+    void givenMemberNetworks_whenActivationsRequested_thenWeightedMeanOrStackedAndMismatchNamed() {
+        Teacher a = Teacher.of(Fixtures.mlp(6, 1, 0.0));
+        Teacher b = Teacher.of(Fixtures.mlp(6, 2, 0.0));
+        TeacherBatch batch = new TeacherBatch(Fixtures.iterator(Fixtures.blobs(5, 3), 5).next().getFeatures(), null, 0);
+        double[][] ha = a.activations(batch, List.of("0")).get("0").castTo(DataType.DOUBLE).toDoubleMatrix();
+        double[][] hb = b.activations(batch, List.of("0")).get("0").castTo(DataType.DOUBLE).toDoubleMatrix();
+        INDArray mean = MultiTeacher.builder().add(a, 1).add(b, 3).aggregation(MultiTeacher.Aggregation.AVERAGE_LOGITS)
+                .build().activations(batch, List.of("0")).get("0");
+        INDArray stacked = MultiTeacher.builder().add(a, 1).add(b, 3)
+                .aggregation(MultiTeacher.Aggregation.AVERAGE_LOSSES).build().activations(batch, List.of("0")).get("0");
+        assertArrayEquals(new long[] {5, 12}, stacked.shape());
+        for (int i = 0; i < 5; i++) {
+            for (int j = 0; j < 6; j++) {
+                assertEquals(0.25 * ha[i][j] + 0.75 * hb[i][j], mean.getDouble(i, j), 1e-6);
+                assertEquals(ha[i][j], stacked.getDouble(i, j), 0.0);
+                assertEquals(hb[i][j], stacked.getDouble(i, 6 + j), 0.0);
+            }
+        }
+        MultiTeacher mismatched = MultiTeacher.builder().add(a).add(Teacher.of(Fixtures.mlp(7, 2, 0.0))).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> mismatched.activations(batch, List.of("0")));
+        assertEquals("member teacher 1's activation of layer '0' has shape [5, 7] but member 0's has [5, 6]; members' "
+                + "tapped activations must have one shape", e.getMessage());
+    }
 }

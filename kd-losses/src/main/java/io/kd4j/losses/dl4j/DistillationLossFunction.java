@@ -4,10 +4,13 @@ import io.kd4j.losses.api.InputKind;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.catalogue.PerTeacherAverage;
 import io.kd4j.losses.kernels.DenseRows;
 import io.kd4j.losses.kernels.FusedObjective;
 import io.kd4j.losses.kernels.FusedResult;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.common.primitives.Pair;
@@ -19,6 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -43,8 +47,13 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code io.kd4j.losses.kernels} (no double copies of the batch, rows split across cores, the JDK
  * Vector API when the JVM has it); otherwise it evaluates the objective on double rows.
  *
+ * <p><b>Several teachers</b>: with {@code teacherWeights} of length {@code M > 1} the labels carry
+ * {@code M} stacked dense teacher blocks ({@link TargetLayout#stacked}) and every term that reads the
+ * teacher is evaluated once per block and averaged with the (normalised) weights, value and gradient
+ * alike ({@link PerTeacherAverage}); the fused fast path is not used then.
+ *
  * <p>The objective travels as its formula string, so the function survives DL4J's JSON round trip
- * (model save/load, ParallelWrapper, Spark) with all its parameters.
+ * (model save/load, ParallelWrapper, Spark) with all its parameters (and the teacher weights).
  */
 public final class DistillationLossFunction implements ILossFunction {
     private static final long serialVersionUID = 1L;
@@ -55,6 +64,10 @@ public final class DistillationLossFunction implements ILossFunction {
     private final int classes;
     @JsonProperty("topK")
     private final int topK;
+    /** Normalised weights of stacked teachers, or {@code null} for one teacher block. */
+    @JsonProperty("teacherWeights")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private final double[] teacherWeights;
 
     private transient volatile Objective parsed;
     private transient volatile Cached cache;
@@ -63,24 +76,67 @@ public final class DistillationLossFunction implements ILossFunction {
     private record Cached(double[] student, double[] labels, double[] mask, RowsResult result, LogitRows rows) {
     }
 
+    /** The logits of stacked teacher {@code m}: columns {@code classes + m·classes ..} of each packed row. */
+    private double[] member(double[] packed, int n, int width, int m) {
+        double[] t = new double[n * classes];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(packed, i * width + classes + m * classes, t, i * classes, classes);
+        }
+        return t;
+    }
+
+    /** One teacher block (dense, or top-k when {@code topK > 0}). */
+    public DistillationLossFunction(String objective, int classes, int topK) {
+        this(objective, classes, topK, null);
+    }
+
+    /**
+     * @param teacherWeights {@code null} (or one weight) for one teacher block; else the weights of
+     *                       {@code M} stacked dense teacher blocks, finite, &gt;= 0, not all 0
+     *                       (normalised to sum to 1)
+     */
     @JsonCreator
     public DistillationLossFunction(@JsonProperty("objective") String objective, @JsonProperty("classes") int classes,
-                                    @JsonProperty("topK") int topK) {
+                                    @JsonProperty("topK") int topK,
+                                    @JsonProperty("teacherWeights") double[] teacherWeights) {
         Objects.requireNonNull(objective, "objective must not be null");
-        new TargetLayout(classes, topK); // validates
+        double[] w = teacherWeights == null || teacherWeights.length == 1 ? null
+                : PerTeacherAverage.normalise(teacherWeights);
+        new TargetLayout(classes, topK, w == null ? 1 : w.length); // validates
+        if (teacherWeights != null && teacherWeights.length == 1) {
+            PerTeacherAverage.normalise(teacherWeights); // validates the single weight
+        }
         this.parsed = Objective.parse(objective);
         this.objective = parsed.describe();
         this.classes = classes;
         this.topK = topK;
+        this.teacherWeights = w;
         if (topK > 0 && parsed.requiredInputs().contains(InputKind.TEACHER_LOGITS)) {
             throw new IllegalArgumentException("objective '" + objective + "' needs dense teacher_logits, but the "
                     + "layout carries a top-k teacher (topK=" + topK + ")");
         }
     }
 
-    /** An adapter for an objective and a target layout. */
+    /** An adapter for an objective and a target layout of one teacher block. */
     public static DistillationLossFunction of(Objective objective, TargetLayout layout) {
-        return new DistillationLossFunction(objective.describe(), layout.classes(), layout.topK());
+        if (layout.teachers() != 1) {
+            throw new IllegalArgumentException("a layout of " + layout.teachers() + " stacked teachers needs their "
+                    + "weights: use of(objective, layout, teacherWeights)");
+        }
+        return new DistillationLossFunction(objective.describe(), layout.classes(), layout.topK(), null);
+    }
+
+    /**
+     * An adapter for an objective, a target layout and the weights of its teacher blocks
+     * ({@code teacherWeights.length == layout.teachers()}; one weight for one block).
+     */
+    public static DistillationLossFunction of(Objective objective, TargetLayout layout, double[] teacherWeights) {
+        Objects.requireNonNull(teacherWeights, "teacherWeights must not be null");
+        if (teacherWeights.length != layout.teachers()) {
+            throw new IllegalArgumentException("need one weight per stacked teacher (" + layout.teachers() + "), got "
+                    + teacherWeights.length);
+        }
+        return new DistillationLossFunction(objective.describe(), layout.classes(), layout.topK(), teacherWeights);
     }
 
     /** The objective. */
@@ -97,7 +153,13 @@ public final class DistillationLossFunction implements ILossFunction {
     /** The packed-label layout this function reads. */
     @JsonIgnore
     public TargetLayout layout() {
-        return new TargetLayout(classes, topK);
+        return new TargetLayout(classes, topK, teacherWeights == null ? 1 : teacherWeights.length);
+    }
+
+    /** The normalised weights of the teacher blocks ({@code [1.0]} for one block). */
+    @JsonIgnore
+    public double[] teacherWeights() {
+        return teacherWeights == null ? new double[] {1.0} : teacherWeights.clone();
     }
 
     /** The named term values of the most recent evaluation (for logging listeners). */
@@ -109,7 +171,7 @@ public final class DistillationLossFunction implements ILossFunction {
 
     /** Value (and gradient when asked) through the fused kernels, or {@code null} when they do not apply. */
     private Fast fast(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean wantGrad) {
-        if (topK != 0 || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
+        if (topK != 0 || teacherWeights != null || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
             return null;
         }
         checkShapes(labels, preOutput);
@@ -213,7 +275,17 @@ public final class DistillationLossFunction implements ILossFunction {
         double epoch = packed[layout.epochColumn()];
         LogitRows rows = LogitRows.ofMatrix(student, teacher, hard, topK, topIdx, topLp, n, classes, valid,
                 DataType.DOUBLE, obj.describe());
-        RowsResult r = obj.evaluate(rows, epoch);
+        RowsResult r;
+        if (teacherWeights == null) {
+            r = obj.evaluate(rows, epoch);
+        } else {
+            List<LogitRows> members = new ArrayList<>(List.of(rows));
+            for (int m = 1; m < teacherWeights.length; m++) {
+                members.add(LogitRows.ofMatrix(student, member(packed, n, w, m), hard, 0, null, null, n, classes, valid,
+                        DataType.DOUBLE, obj.describe() + " (teacher " + m + ")"));
+            }
+            r = PerTeacherAverage.evaluate(obj, members, teacherWeights, epoch);
+        }
         lastTerms = r.terms();
         Cached fresh = new Cached(student, packed, maskData, r, rows);
         cache = fresh;
@@ -361,7 +433,8 @@ public final class DistillationLossFunction implements ILossFunction {
 
     @Override
     public String name() {
-        return "Distillation(" + objective + ")";
+        return teacherWeights == null ? "Distillation(" + objective + ")"
+                : "Distillation(" + objective + "; per-teacher average, weights " + Arrays.toString(teacherWeights) + ")";
     }
 
     @Override
@@ -372,11 +445,11 @@ public final class DistillationLossFunction implements ILossFunction {
     @Override
     public boolean equals(Object o) {
         return o instanceof DistillationLossFunction d && d.objective.equals(objective) && d.classes == classes
-                && d.topK == topK;
+                && d.topK == topK && Arrays.equals(d.teacherWeights, teacherWeights);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(objective, classes, topK);
+        return Objects.hash(objective, classes, topK, Arrays.hashCode(teacherWeights));
     }
 }
