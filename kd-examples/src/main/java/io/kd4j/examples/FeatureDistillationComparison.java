@@ -5,6 +5,7 @@ import io.kd4j.core.feature.FeatureDistiller;
 import io.kd4j.core.feature.Tap;
 import io.kd4j.core.metrics.Metrics;
 import io.kd4j.core.student.Student;
+import io.kd4j.core.teacher.MemoizedTeacher;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.train.DistillationResult;
 import io.kd4j.core.train.Distiller;
@@ -45,7 +46,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Flags: {@code --data DIR|embedded}, {@code --seeds 1,2,3}, {@code --methods alone,kd,fitnets,at,rkd},
  * {@code --student-epochs}, {@code --batch}, {@code --train-limit}, {@code --teacher shipped|FILE},
- * {@code --report FILE}.
+ * {@code --report FILE}. The teacher's outputs (logits and tapped activations) are computed in the first epoch
+ * and remembered ({@link MemoizedTeacher}): the teacher's own outputs, as if it ran on every batch.
  */
 public final class FeatureDistillationComparison {
     /** The methods, in table order. */
@@ -153,12 +155,14 @@ public final class FeatureDistillationComparison {
             }
             return student;
         }
+        // the teacher runs in the first epoch only: its logits and tapped activations are remembered in memory
+        Teacher teacher = MemoizedTeacher.of(Teacher.of(teacherNet));
         DistillationResult r;
         if (method.equals("kd")) {
-            r = Distiller.builder().teacher(Teacher.of(teacherNet)).objective(OBJECTIVE).epochs(epochs).seed(seed)
+            r = Distiller.builder().teacher(teacher).objective(OBJECTIVE).epochs(epochs).seed(seed)
                     .data(source).progress(out, 250).build().distill(Student.of(student), train);
         } else {
-            FeatureDistiller.Builder b = FeatureDistiller.builder().teacher(Teacher.of(teacherNet)).objective(OBJECTIVE)
+            FeatureDistiller.Builder b = FeatureDistiller.builder().teacher(teacher).objective(OBJECTIVE)
                     .epochs(epochs).seed(seed).data(source).progress(out, 250);
             taps(method).forEach(b::tap);
             r = b.build().distill(Student.of(student), train);
