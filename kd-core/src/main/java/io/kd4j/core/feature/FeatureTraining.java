@@ -240,7 +240,15 @@ public final class FeatureTraining {
 
     /** The MultiDataSet iterator that feeds this graph from a logit-target iterator. */
     public FeatureTargetIterator iterator(TeacherTargetIterator logits) {
-        return new FeatureTargetIterator(logits, teacher, taps.stream().map(Tap::teacherLayer).toList(), masked);
+        return targets().iterator(logits, teacher);
+    }
+
+    /**
+     * What a worker needs to build this graph's batches with its own copy of the teacher (the tapped
+     * teacher layers and their step masks); serialisable, e.g. for Spark executors.
+     */
+    public FeatureTargets targets() {
+        return new FeatureTargets(taps.stream().map(Tap::teacherLayer).toList(), masked);
     }
 
     /** The main output's predictions (logits) of the training graph, train = false. */
