@@ -112,7 +112,7 @@ public final class FeatureDistiller {
         train.reset();
         Nd4j.getRandom().setSeed(seed);
         DistillationLossFunction loss = DistillationLossFunction.of(objective, TargetLayout.dense(classes));
-        return FeatureTraining.build(student, loss, taps, teacher, first);
+        return FeatureTraining.build(student, loss, taps, teacher, first, seed);
     }
 
     /**

@@ -28,11 +28,13 @@ import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -71,11 +73,22 @@ public final class FeatureTraining {
     }
 
     /**
-     * Builds the training graph. {@code probe} (one batch of the training data) fixes the activation
-     * shapes of the tapped layers; the user's student network is not modified.
+     * Builds the training graph with adapters initialised from ND4J's current seed ({@code
+     * Nd4j.getRandom().getSeed()}); see {@link #build(Student, ILossFunction, List, Teacher, DataSet, long)}.
      */
     public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps, Teacher teacher,
                                         DataSet probe) {
+        return build(student, mainLoss, taps, teacher, probe, Nd4j.getRandom().getSeed());
+    }
+
+    /**
+     * Builds the training graph. {@code probe} (one batch of the training data) fixes the activation
+     * shapes of the tapped layers; the user's student network is not modified. The adapters' initial
+     * weights depend on {@code seed} only (not on the probe or the time), so the same seed gives the same
+     * training graph: DL4J's transfer-learning builder otherwise seeds new layers from the clock.
+     */
+    public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps, Teacher teacher,
+                                        DataSet probe, long seed) {
         if (taps.isEmpty()) {
             throw new IllegalArgumentException("feature distillation needs at least one tap");
         }
@@ -112,7 +125,8 @@ public final class FeatureTraining {
                 new TeacherBatch(probe.getFeatures(), probe.getFeaturesMaskArray(), 0), teacherLayers);
         IUpdater updater = updaterOf(conf);
 
-        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy);
+        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().seed(seed).build());
         List<String> outputs = new ArrayList<>(List.of(mainOut));
         List<FeatureLossFunction> heads = new ArrayList<>();
         List<Boolean> masked = new ArrayList<>();
