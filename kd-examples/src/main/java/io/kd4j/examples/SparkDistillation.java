@@ -61,7 +61,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code --averaging-frequency} (5), {@code --teacher-outputs cache|executors} (cache),
  * {@code --training-master averaging|sharing} (averaging), {@code --sharing-threshold} (1e-3),
  * {@code --sharing-port} (40123), {@code --controller} (the driver's address the executors reach; 127.0.0.1
- * in local mode, else {@code spark.driver.host}),
+ * in local mode, else {@code spark.driver.host}), {@code --network-mask} (the executors' subnet; 127.0.0.0/8 in
+ * local mode, else the controller's /16),
  * {@code --compare}, {@code --work DIR}, {@code --report FILE}.
  */
 public final class SparkDistillation {
@@ -107,6 +108,7 @@ public final class SparkDistillation {
         double threshold = args.real("sharing-threshold", 1e-3);
         int port = args.integer("sharing-port", 40123);
         String controller = args.text("controller", null);
+        String networkMask = args.text("network-mask", null);
         boolean compare = args.flag("compare");
         Path work = Path.of(args.text("work", "target/kd4j-spark-example"));
         String report = args.text("report", null);
@@ -186,7 +188,8 @@ public final class SparkDistillation {
                 boolean local = sc.master().startsWith("local[") || sc.master().equals("local");
                 String address = controller != null ? controller
                         : local ? "127.0.0.1" : sc.getConf().get("spark.driver.host", "127.0.0.1");
-                tm = SparkTrainingMasters.sharing(workers, batch, threshold, seed, address, port);
+                String mask = networkMask != null ? networkMask : local ? "127.0.0.0/8" : subnet16(address);
+                tm = SparkTrainingMasters.sharing(workers, batch, threshold, seed, address, mask, port);
                 label = "gradient sharing, threshold " + threshold + ", one worker per executor JVM"
                         + (local ? ": 1 worker in local mode" : "");
             }
@@ -228,6 +231,16 @@ public final class SparkDistillation {
             out.println("wrote " + p);
         }
         return result;
+    }
+
+    /** The /16 subnet of an IPv4 address, the default network mask of the executors on a cluster. */
+    static String subnet16(String address) {
+        String[] octets = address.split("\\.");
+        if (octets.length != 4 || !address.matches("[0-9.]+")) {
+            throw new IllegalArgumentException("--network-mask is needed when the controller address is not an IPv4 "
+                    + "address, got '" + address + "'");
+        }
+        return octets[0] + "." + octets[1] + ".0.0/16";
     }
 
     private static List<DataSet> batches(InMemoryDataSetIterator it) {

@@ -53,6 +53,11 @@ class SparkDistillationTest {
         IllegalArgumentException threshold = assertThrows(IllegalArgumentException.class,
                 () -> SparkDistillation.runExample(new String[] {"--sharing-threshold", "0"}));
         assertEquals("--sharing-threshold must be > 0 and finite, got 0.0", threshold.getMessage());
+        assertEquals("10.1.0.0/16", SparkDistillation.subnet16("10.1.7.3"));
+        IllegalArgumentException host = assertThrows(IllegalArgumentException.class,
+                () -> SparkDistillation.subnet16("driver.example.org"));
+        assertEquals("--network-mask is needed when the controller address is not an IPv4 address, got "
+                + "'driver.example.org'", host.getMessage());
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> SparkDistillation.runExample(new String[] {"--workers", "3"}));
         assertTrue(unknown.getMessage().startsWith("unknown flag(s) [workers]; valid flags: ["), unknown.getMessage());

@@ -83,23 +83,30 @@ public final class SparkTrainingMasters {
      *     the size of one step (about the learning rate for Adam)
      * @param seed the trainer's RNG seed
      * @param controller the driver's address as the executors reach it, e.g. {@code 127.0.0.1} on one machine
+     * @param networkMask the subnet (CIDR) in which each executor picks its own address for the transport,
+     *     e.g. {@code 127.0.0.0/8} on one machine, {@code 10.0.0.0/16} on a cluster
      * @param port the UDP port of the controller, in 1024..65535; an executor on the same host as another
      *     takes a free port of its own ({@link PerJvmPortSupplier})
      */
     public static TrainingMaster<?, ?> sharing(int workers, int batchPerWorker, double threshold, long seed,
-                                               String controller, int port) {
+                                               String controller, String networkMask, int port) {
         check(workers, batchPerWorker);
         if (!(threshold > 0) || !Double.isFinite(threshold)) {
             throw new IllegalArgumentException("threshold must be > 0 and finite, got " + threshold);
         }
         Objects.requireNonNull(controller, "controller must not be null");
+        Objects.requireNonNull(networkMask, "networkMask must not be null");
+        if (!networkMask.matches("\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}")) {
+            throw new IllegalArgumentException("networkMask must be a CIDR subnet such as 10.0.0.0/16, got '"
+                    + networkMask + "'");
+        }
         PerJvmPortSupplier ports = new PerJvmPortSupplier(port);
         allowAeronLivenessTimeout();
         VoidConfiguration transport = VoidConfiguration.builder()
                 .controllerAddress(controller)
                 .unicastPort(port)
                 .portSupplier(ports)
-                .networkMask(controller.equals("127.0.0.1") ? "127.0.0.0/8" : controller + "/32")
+                .networkMask(networkMask)
                 .meshBuildMode(MeshBuildMode.PLAIN)
                 .build();
         return new SharedTrainingMaster.Builder(transport, workers, new FixedThresholdAlgorithm(threshold),

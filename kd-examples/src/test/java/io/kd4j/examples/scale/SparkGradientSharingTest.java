@@ -3,6 +3,9 @@ package io.kd4j.examples.scale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kd4j.core.feature.FeatureDistiller;
+import io.kd4j.core.feature.FeatureTraining;
+import io.kd4j.core.feature.Tap;
 import io.kd4j.core.metrics.Metrics;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.teacher.Teacher;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 
@@ -43,7 +47,7 @@ class SparkGradientSharingTest {
     }
 
     @Test
-    void givenSharedTrainingMasterOnLocal2_whenStudentDistilled_thenItLearnsTheBlobs() {
+    void givenSharedTrainingMasterOnLocal2_whenLogitAndFeatureStudentsDistilled_thenBothLearnTheBlobs() {
         List<DataSet> train = Blobs.examples(512, 1);
         MultiLayerNetwork teacherNet = Blobs.trainedTeacher(train);
         JavaSparkContext sc = new JavaSparkContext(conf("local[2]"));
@@ -52,12 +56,25 @@ class SparkGradientSharingTest {
                     Teacher.of(teacherNet), TargetLayout.dense(Blobs.CLASSES)), 2);
             // threshold 1e-2 ~ one Adam(1e-2) step: each message moves a parameter by at most the threshold
             SparkDistiller.Result r = new SparkDistiller(2).distill(sc, Student.of(Blobs.mlp(8, 5, new Adam(1e-2))),
-                    OBJECTIVE, packed, SparkTrainingMasters.sharing(2, 32, 1e-2, 3, "127.0.0.1", PORT));
+                    OBJECTIVE, packed, SparkTrainingMasters.sharing(2, 32, 1e-2, 3, "127.0.0.1", "127.0.0.0/8", PORT));
             double accuracy = Metrics.accuracy(r.student(), Blobs.iterator(Blobs.examples(256, 2), 64));
             assertTrue(accuracy > 0.8, "student accuracy " + accuracy);
             assertEquals(2, r.epochSeconds().size());
             String json = ((MultiLayerNetwork) r.student()).getLayerWiseConfigurations().toJson();
             assertTrue(!json.contains("io.kd4j"), "exported configuration references kd4j");
+
+            // feature distillation (a FitNets hint with its adapter) through the same trainer
+            FeatureTraining training = FeatureDistiller.builder().teacher(Teacher.of(teacherNet)).objective(OBJECTIVE)
+                    .tap(Tap.of("0", "0", 0.5, "FitNetsHint")).seed(3).build()
+                    .prepare(Student.of(Blobs.mlp(8, 5, new Adam(1e-2))), Blobs.iterator(train, 32));
+            JavaRDD<MultiDataSet> features = sc.parallelize(PackedBatches.packFeatures(Blobs.iterator(train, 32),
+                    Teacher.of(teacherNet), TargetLayout.dense(Blobs.CLASSES), training.targets()), 2);
+            Model featureStudent = new SparkDistiller(2).distillFeatures(sc, training, TargetLayout.dense(Blobs.CLASSES),
+                    features, SparkTrainingMasters.sharing(2, 32, 1e-2, 3, "127.0.0.1", "127.0.0.0/8", PORT)).student();
+            double featureAccuracy = Metrics.accuracy(featureStudent, Blobs.iterator(Blobs.examples(256, 2), 64));
+            assertTrue(featureAccuracy > 0.8, "feature-distilled student accuracy " + featureAccuracy);
+            assertEquals(Blobs.mlp(8, 5, new Adam(1e-2)).numParams(), featureStudent.numParams(),
+                    "no adapter or head exported");
         } finally {
             sc.stop();
         }
@@ -99,7 +116,7 @@ class SparkGradientSharingTest {
             CollectionAccumulator<String> seen = sc.sc().collectionAccumulator("executor:classes");
             JavaRDD<DataSet> shares = sc.parallelize(packed, 2).map(new RecordExecutor(seen));
             Model student = new SparkDistiller(1).distill(sc, Student.of(Blobs.mlp(8, 5, new Adam(1e-2))), OBJECTIVE,
-                    shares, SparkTrainingMasters.sharing(2, 32, 1e-2, 3, "127.0.0.1", PORT)).student();
+                    shares, SparkTrainingMasters.sharing(2, 32, 1e-2, 3, "127.0.0.1", "127.0.0.0/8", PORT)).student();
             Map<String, Long> perExecutor = new TreeMap<>(seen.value().stream()
                     .collect(Collectors.groupingBy(s -> s, Collectors.counting())));
             // two executors, each trained on one half only (n / 32 batches each)
