@@ -12,6 +12,7 @@ import io.kd4j.examples.scale.PackedBatches;
 import io.kd4j.examples.scale.ParallelWrapperDistiller;
 import io.kd4j.examples.scale.SparkDistiller;
 import io.kd4j.examples.scale.SparkTeacherOutputs;
+import io.kd4j.examples.scale.SparkTrainingMasters;
 import io.kd4j.losses.catalogue.Objective;
 import io.kd4j.losses.dl4j.TargetLayout;
 import java.io.IOException;
@@ -27,7 +28,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.api.TrainingMaster;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -35,8 +36,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Fashion-MNIST distillation on Spark: a CNN teacher (trained plainly on the driver), its outputs
  * cached by the Spark executors ({@link SparkTeacherOutputs#writeCache}) or attached by them
- * ({@code --teacher-outputs executors}), and the MLP student trained by DL4J's parameter-averaging
- * Spark trainer ({@link SparkDistiller}). With {@code --compare} the same student is also distilled by
+ * ({@code --teacher-outputs executors}), and the MLP student trained by DL4J's Spark trainer
+ * ({@link SparkDistiller}): parameter averaging ({@code --training-master averaging}, the default) or
+ * gradient sharing ({@code --training-master sharing}, {@link SparkTrainingMasters#sharing}). With {@code --compare} the same student is also distilled by
  * one worker ({@code Distiller}) and by ParallelWrapper with 2 workers, and a table reports the
  * student-training wall time and test accuracy of each.
  *
@@ -47,7 +49,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   --conf spark.driver.extraJavaOptions="$OPENS" --conf spark.executor.extraJavaOptions="$OPENS" \
  *   --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE kd-examples-all.jar --master yarn --data /path/on/driver
  * </pre>
- * where {@code $OPENS} is the {@code --add-opens} list of kd-examples' pom ({@code spark.jdk17.opens}).
+ * where {@code $OPENS} is the {@code --add-opens} list of kd-examples' pom ({@code spark.jdk17.opens});
+ * with {@code --training-master sharing} add {@code -Daeron.publication.unblock.timeout=60000000000} to
+ * the executors' options (see {@link SparkTrainingMasters#sharing}).
  * {@code --master} is only used when no master is set by spark-submit. Only the driver reads the
  * data; the teacher network is broadcast; the executors need no shared file system.
  *
@@ -55,6 +59,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code --hidden} (32), {@code --temperature} (4), {@code --kd-weight} (0.9), {@code --seed} (42),
  * {@code --batch} (64), {@code --train-limit} (0 = all), {@code --master} (local[*]),
  * {@code --averaging-frequency} (5), {@code --teacher-outputs cache|executors} (cache),
+ * {@code --training-master averaging|sharing} (averaging), {@code --sharing-threshold} (1e-3),
+ * {@code --sharing-port} (40123), {@code --controller} (the driver's address the executors reach; 127.0.0.1
+ * in local mode, else {@code spark.driver.host}), {@code --network-mask} (the executors' subnet; 127.0.0.0/8 in
+ * local mode, else the controller's /16),
  * {@code --compare}, {@code --work DIR}, {@code --report FILE}.
  */
 public final class SparkDistillation {
@@ -96,6 +104,11 @@ public final class SparkDistillation {
         String master = args.text("master", "local[*]");
         int averaging = args.integer("averaging-frequency", 5);
         String outputs = args.text("teacher-outputs", "cache");
+        String trainer = args.text("training-master", "averaging");
+        double threshold = args.real("sharing-threshold", 1e-3);
+        int port = args.integer("sharing-port", 40123);
+        String controller = args.text("controller", null);
+        String networkMask = args.text("network-mask", null);
         boolean compare = args.flag("compare");
         Path work = Path.of(args.text("work", "target/kd4j-spark-example"));
         String report = args.text("report", null);
@@ -105,6 +118,15 @@ public final class SparkDistillation {
         }
         if (!outputs.equals("cache") && !outputs.equals("executors")) {
             throw new IllegalArgumentException("--teacher-outputs must be cache or executors, got '" + outputs + "'");
+        }
+        if (!trainer.equals("averaging") && !trainer.equals("sharing")) {
+            throw new IllegalArgumentException("--training-master must be averaging or sharing, got '" + trainer + "'");
+        }
+        if (!(threshold > 0) || !Double.isFinite(threshold)) {
+            throw new IllegalArgumentException("--sharing-threshold must be > 0 and finite, got " + threshold);
+        }
+        if (port < 1024 || port > 65535) {
+            throw new IllegalArgumentException("--sharing-port must be in 1024..65535, got " + port);
         }
         if (averaging < 1) {
             throw new IllegalArgumentException("--averaging-frequency must be >= 1, got " + averaging);
@@ -157,14 +179,25 @@ public final class SparkDistillation {
             }
             out.printf(Locale.ROOT, "teacher outputs (%s) on %s: %.1f s%n", outputs, sc.master(), secondsSince(t0));
 
-            ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, batch)
-                    .batchSizePerWorker(batch).averagingFrequency(averaging).workerPrefetchNumBatches(0).rngSeed(seed)
-                    .exportDirectory(work.resolve("spark-export").toAbsolutePath().toUri().toString()).build();
+            TrainingMaster<?, ?> tm;
+            String label;
+            if (trainer.equals("averaging")) {
+                tm = SparkTrainingMasters.averaging(workers, batch, averaging, seed, work.resolve("spark-export"));
+                label = workers + " workers, parameter averaging every " + averaging;
+            } else {
+                boolean local = sc.master().startsWith("local[") || sc.master().equals("local");
+                String address = controller != null ? controller
+                        : local ? "127.0.0.1" : sc.getConf().get("spark.driver.host", "127.0.0.1");
+                String mask = networkMask != null ? networkMask : local ? "127.0.0.0/8" : subnet16(address);
+                tm = SparkTrainingMasters.sharing(workers, batch, threshold, seed, address, mask, port);
+                label = "gradient sharing, threshold " + threshold + ", one worker per executor JVM"
+                        + (local ? ": 1 worker in local mode" : "");
+            }
             t0 = System.nanoTime();
             Model student = new SparkDistiller(studentEpochs).distill(sc,
                     Student.of(Models.mlpStudent(seed + 1, hidden)), objective, packed, tm).student();
-            rows.add(new Row("Spark " + sc.master() + " (" + workers + " workers, parameter averaging every "
-                    + averaging + ")", Metrics.accuracy(student, test), secondsSince(t0)));
+            rows.add(new Row("Spark " + sc.master() + " (" + label + ")", Metrics.accuracy(student, test),
+                    secondsSince(t0)));
             ((MultiLayerNetwork) student).save(work.resolve("student-spark.zip").toFile(), false);
             packed.unpersist(false);
         }
@@ -198,6 +231,16 @@ public final class SparkDistillation {
             out.println("wrote " + p);
         }
         return result;
+    }
+
+    /** The /16 subnet of an IPv4 address, the default network mask of the executors on a cluster. */
+    static String subnet16(String address) {
+        String[] octets = address.split("\\.");
+        if (octets.length != 4 || !address.matches("[0-9.]+")) {
+            throw new IllegalArgumentException("--network-mask is needed when the controller address is not an IPv4 "
+                    + "address, got '" + address + "'");
+        }
+        return octets[0] + "." + octets[1] + ".0.0/16";
     }
 
     private static List<DataSet> batches(InMemoryDataSetIterator it) {

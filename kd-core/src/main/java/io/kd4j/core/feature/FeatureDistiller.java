@@ -141,7 +141,7 @@ public final class FeatureDistiller {
         Teacher t = selfTeacher ? SelfTeacher.of(student) : teacher;
         DistillationLossFunction loss = DistillationLossFunction.of(objective,
                 TeacherTargetIterator.layoutFor(t, classes), t.blockWeights());
-        FeatureTraining training = FeatureTraining.build(student, loss, taps, auxiliary, t, first);
+        FeatureTraining training = FeatureTraining.build(student, loss, taps, auxiliary, t, first, seed);
         if (t instanceof SelfTeacher self) {
             self.follow(training.graph());
         }

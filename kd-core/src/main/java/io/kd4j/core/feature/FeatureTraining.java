@@ -33,11 +33,13 @@ import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -90,20 +92,31 @@ public final class FeatureTraining {
     }
 
     /**
-     * Builds the training graph. {@code probe} (one batch of the training data) fixes the activation
-     * shapes of the tapped layers; the user's student network is not modified.
+     * Builds the training graph with adapters initialised from ND4J's current seed ({@code
+     * Nd4j.getRandom().getSeed()}); see {@link #build(Student, ILossFunction, List, Teacher, DataSet, long)}.
      */
     public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps, Teacher teacher,
                                         DataSet probe) {
-        return build(student, mainLoss, taps, List.of(), teacher, probe);
+        return build(student, mainLoss, taps, List.of(), teacher, probe, Nd4j.getRandom().getSeed());
+    }
+
+    /** Builds the training graph with feature taps only; see the full overload. */
+    public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps, Teacher teacher,
+                                        DataSet probe, long seed) {
+        return build(student, mainLoss, taps, List.of(), teacher, probe, seed);
     }
 
     /**
      * Builds the training graph with feature taps and auxiliary classifiers (whose heads need a
-     * {@link DistillationLossFunction} main loss: they read its packed targets).
+     * {@link DistillationLossFunction} main loss: they read its packed targets). {@code probe} (one batch of
+     * the training data) fixes the activation shapes of the tapped layers; the user's student network is not
+     * modified. The adapters' initial weights depend on {@code seed} only (not on the probe or the time), so
+     * the same seed gives the same training graph: DL4J's transfer-learning builder otherwise seeds new
+     * layers from the clock.
      */
     public static FeatureTraining build(Student student, ILossFunction mainLoss, List<Tap> taps,
-                                        List<AuxiliaryClassifier> auxiliary, Teacher teacher, DataSet probe) {
+                                        List<AuxiliaryClassifier> auxiliary, Teacher teacher, DataSet probe,
+                                        long seed) {
         if (taps.isEmpty() && auxiliary.isEmpty()) {
             throw new IllegalArgumentException("feature distillation needs at least one tap or auxiliary classifier");
         }
@@ -147,7 +160,8 @@ public final class FeatureTraining {
         double[] blocks = teacher.blockWeights();
         IUpdater updater = updaterOf(conf);
 
-        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy);
+        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().seed(seed).build());
         List<String> outputs = new ArrayList<>(List.of(mainOut));
         List<FeatureLossFunction> heads = new ArrayList<>();
         List<Boolean> masked = new ArrayList<>();
@@ -353,8 +367,16 @@ public final class FeatureTraining {
 
     /** The MultiDataSet iterator that feeds this graph from a logit-target iterator. */
     public FeatureTargetIterator iterator(TeacherTargetIterator logits) {
-        return new FeatureTargetIterator(logits, teacher, taps.stream().map(Tap::teacherLayer).toList(), masked,
-                auxiliary.size());
+        return targets().iterator(logits, teacher);
+    }
+
+    /**
+     * What a worker needs to build this graph's batches with its own copy of the teacher (the tapped
+     * teacher layers, their step masks and the number of auxiliary classifiers); serialisable, e.g. for
+     * Spark executors.
+     */
+    public FeatureTargets targets() {
+        return new FeatureTargets(taps.stream().map(Tap::teacherLayer).toList(), masked, auxiliary.size());
     }
 
     /** The main output's predictions (logits) of the training graph, train = false. */

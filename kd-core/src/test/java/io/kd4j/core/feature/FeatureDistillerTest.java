@@ -178,6 +178,21 @@ class FeatureDistillerTest {
         assertTrue(acc > 0.8, "student of the ensemble, accuracy " + acc);
     }
 
+    @Test
+    void givenSameSeed_whenPreparedTwiceOnOtherBatchSizes_thenSameAdapterWeights() {
+        // DL4J's transfer-learning builder seeds new layers from the clock unless told otherwise
+        FeatureDistiller seeded = base().tap(Tap.of("0", "0", 1.0, "FitNetsHint")).build();
+        INDArray first = seeded.prepare(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 32)).graph()
+                .getParam("kd_FitNetsHint_0_adapter_W");
+        INDArray again = seeded.prepare(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 64)).graph()
+                .getParam("kd_FitNetsHint_0_adapter_W");
+        INDArray otherSeed = base().seed(4).tap(Tap.of("0", "0", 1.0, "FitNetsHint")).build()
+                .prepare(Student.of(Fixtures.mlp(8, 5, 0.0)), Fixtures.iterator(train, 32)).graph()
+                .getParam("kd_FitNetsHint_0_adapter_W");
+        assertEquals(first, again);
+        assertTrue(!first.equals(otherSeed), "another seed gives other adapter weights");
+    }
+
     private static Map<String, INDArray> copy(Map<String, INDArray> m) {
         Map<String, INDArray> c = new java.util.LinkedHashMap<>();
         m.forEach((k, v) -> c.put(k, v.dup()));

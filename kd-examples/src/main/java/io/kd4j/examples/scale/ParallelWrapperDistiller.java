@@ -1,6 +1,10 @@
 package io.kd4j.examples.scale;
 
 import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.feature.FeatureDistiller;
+import io.kd4j.core.feature.FeatureTargetIterator;
+import io.kd4j.core.feature.FeatureTraining;
+import io.kd4j.core.feature.Tap;
 import io.kd4j.core.student.Student;
 import io.kd4j.core.student.TrainingModel;
 import io.kd4j.core.teacher.Teacher;
@@ -11,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,6 +35,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>The teacher runs in kd-core's {@link TeacherTargetIterator} on the thread that feeds the
  * workers, never inside a worker's fit: the iterator is not asynchronous, so ParallelWrapper does not
  * move it onto a prefetch thread, and the workers receive packed batches only.
+ *
+ * <p>Feature distillation ({@link #distillFeatures}) trains kd-core's feature training graph (the
+ * student with adapter and loss heads, {@link FeatureDistiller#prepare}) the same way, on the
+ * MultiDataSets of its {@link FeatureTargetIterator}; the replicas carry the heads' feature losses in
+ * their JSON configuration. Averaging two workers' steps equals the step on the union of their batches
+ * only when every term is a mean of per-example terms (FitNets, AT, the logit losses); batch-relational
+ * terms (SP, RKD, PKT, CC, CRD) compare examples within a batch, so two half batches are a different
+ * objective than one whole batch.
  *
  * @param workers number of workers, &gt;= 2 (ParallelWrapper's minimum)
  * @param averagingFrequency iterations between parameter averaging, &gt;= 1 (AVERAGING mode)
@@ -57,6 +70,57 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
 
     /** The trained plain student (original output layer) and the wall time of each epoch. */
     public record Result(Model student, List<Double> epochSeconds) {
+    }
+
+    /**
+     * Feature distillation: distils {@code student} from {@code teacher} with the logit {@code objective}
+     * plus one feature term per tap, over {@code train} (resettable). The training graph is built by
+     * {@link FeatureDistiller#prepare} with this record's seed (adapters included), exactly as
+     * {@code FeatureDistiller} builds it; the result is the exported plain student (no adapter, no head).
+     */
+    public Result distillFeatures(Student student, Teacher teacher, Objective objective, List<Tap> taps,
+                                  DataSetIterator train) {
+        Objects.requireNonNull(student, "student must not be null");
+        Objects.requireNonNull(objective, "objective must not be null");
+        Objects.requireNonNull(taps, "taps must not be null");
+        Objects.requireNonNull(train, "training iterator must not be null");
+        FeatureDistiller.Builder b = FeatureDistiller.builder().teacher(teacher).objective(objective).seed(seed);
+        taps.forEach(b::tap);
+        FeatureTraining training = b.build().prepare(student, train);
+        TeacherTargetIterator logits = new TeacherTargetIterator(train, teacher,
+                TargetLayout.dense(student.numClasses()));
+        FeatureTargetIterator data = training.iterator(logits);
+        ComputationGraph graph = training.graph();
+        List<Double> seconds = new ArrayList<>();
+        ParallelWrapper wrapper = new ParallelWrapper.Builder<>(graph)
+                .workers(workers)
+                .averagingFrequency(averagingFrequency)
+                .trainingMode(mode)
+                .prefetchBuffer(0)
+                .build();
+        ReplicaBarrier barrier = new ReplicaBarrier();
+        wrapper.setListeners(barrier);
+        try {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                data.reset();
+                logits.setEpoch(epoch);
+                long start = System.nanoTime();
+                barrier.arm(workers);
+                wrapper.fit(barrier.gate(data));
+                seconds.add((System.nanoTime() - start) / 1e9);
+                requireFinite(graph, epoch);
+            }
+        } finally {
+            wrapper.shutdown();
+        }
+        return new Result(training.exportPlain(), List.copyOf(seconds));
+    }
+
+    private static void requireFinite(Model model, int epoch) {
+        double sum = model.params().sumNumber().doubleValue();
+        if (!Double.isFinite(sum)) {
+            throw new IllegalStateException("student parameters became non-finite during epoch " + epoch);
+        }
     }
 
     /**
@@ -92,10 +156,7 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
                 barrier.arm(workers);
                 wrapper.fit(barrier.gate(data));
                 seconds.add((System.nanoTime() - start) / 1e9);
-                double sum = model.params().sumNumber().doubleValue();
-                if (!Double.isFinite(sum)) {
-                    throw new IllegalStateException("student parameters became non-finite during epoch " + epoch);
-                }
+                requireFinite(model.network(), epoch);
             }
         } finally {
             wrapper.shutdown();

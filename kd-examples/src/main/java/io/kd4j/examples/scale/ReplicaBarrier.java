@@ -11,7 +11,10 @@ import org.deeplearning4j.core.storage.listener.RoutingIterationListener;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
 /**
  * Closes a race in DL4J 1.0.0-M2.1's ParallelWrapper: worker 0 trains the root model itself while
@@ -91,6 +94,71 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
     /** {@code data}, whose first batch waits until every worker has copied the root's parameters. */
     DataSetIterator gate(DataSetIterator data) {
         return new Gate(data, this);
+    }
+
+    /** {@code data} (feature distillation), whose first batch waits until every worker has copied the root. */
+    MultiDataSetIterator gate(MultiDataSetIterator data) {
+        return new MultiGate(data, this);
+    }
+
+    private static final class MultiGate implements MultiDataSetIterator {
+        private static final long serialVersionUID = 1L;
+        private final MultiDataSetIterator inner;
+        private final transient ReplicaBarrier barrier;
+        private boolean opened;
+
+        MultiGate(MultiDataSetIterator inner, ReplicaBarrier barrier) {
+            this.inner = inner;
+            this.barrier = barrier;
+        }
+
+        private MultiDataSet pass(MultiDataSet ds) {
+            if (!opened) {
+                barrier.awaitWorkers();
+                opened = true;
+            }
+            return ds;
+        }
+
+        @Override
+        public MultiDataSet next(int num) {
+            return pass(inner.next(num));
+        }
+
+        @Override
+        public MultiDataSet next() {
+            return pass(inner.next());
+        }
+
+        @Override
+        public boolean hasNext() {
+            return inner.hasNext();
+        }
+
+        @Override
+        public boolean resetSupported() {
+            return inner.resetSupported();
+        }
+
+        @Override
+        public boolean asyncSupported() {
+            return false;
+        }
+
+        @Override
+        public void reset() {
+            inner.reset();
+        }
+
+        @Override
+        public void setPreProcessor(MultiDataSetPreProcessor preProcessor) {
+            inner.setPreProcessor(preProcessor);
+        }
+
+        @Override
+        public MultiDataSetPreProcessor getPreProcessor() {
+            return inner.getPreProcessor();
+        }
     }
 
     private static final class Gate implements DataSetIterator {

@@ -3,6 +3,7 @@ package io.kd4j.examples.scale;
 import io.kd4j.core.cache.ComputedLogits;
 import io.kd4j.core.cache.ParallelTeacherCache;
 import io.kd4j.core.data.TeacherTargetIterator;
+import io.kd4j.core.feature.FeatureTargets;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.teacher.TeacherBatch;
 import io.kd4j.losses.dl4j.TargetLayout;
@@ -26,6 +27,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Teacher outputs computed by Spark executors, in a stage of their own, before any student training:
@@ -39,6 +41,8 @@ import org.nd4j.linalg.dataset.DataSet;
  *   <li>{@link #attach}: packed batches ({@code [one-hot | teacher | epoch]}) built by kd-core's
  *       {@link TeacherTargetIterator} on the executors, persisted and materialised, so the student's
  *       Spark fit reads them without running the teacher.</li>
+ *   <li>{@link #attachFeatures}: the same for feature distillation: the packed logits plus the teacher's
+ *       tapped activations ({@link FeatureTargets}), as MultiDataSets.</li>
  * </ul>
  */
 public final class SparkTeacherOutputs {
@@ -101,6 +105,27 @@ public final class SparkTeacherOutputs {
         int topK = layout.topK();
         JavaRDD<DataSet> packed = batches.mapPartitions(new Attach(zip, graph, expected, classes, topK))
                 .persist(StorageLevel.MEMORY_AND_DISK());
+        packed.count();
+        return packed;
+    }
+
+    /**
+     * Feature distillation: packs the logit labels of {@code batches} and attaches the teacher's
+     * activations of the tapped layers ({@code targets}, from {@code FeatureTraining.targets()}) on the
+     * executors, and returns the MultiDataSets persisted and materialised.
+     */
+    public static JavaRDD<MultiDataSet> attachFeatures(JavaSparkContext sc, Model teacherNetwork,
+                                                       JavaRDD<DataSet> batches, TargetLayout layout,
+                                                       FeatureTargets targets) {
+        Objects.requireNonNull(sc, "sc must not be null");
+        Objects.requireNonNull(batches, "batches must not be null");
+        Objects.requireNonNull(layout, "layout must not be null");
+        Objects.requireNonNull(targets, "targets must not be null");
+        String expected = teacherOf(teacherNetwork).fingerprint();
+        Broadcast<byte[]> zip = sc.broadcast(zip(teacherNetwork));
+        boolean graph = teacherNetwork instanceof ComputationGraph;
+        JavaRDD<MultiDataSet> packed = batches.mapPartitions(new AttachFeatures(zip, graph, expected, layout.classes(),
+                layout.topK(), targets)).persist(StorageLevel.MEMORY_AND_DISK());
         packed.count();
         return packed;
     }
@@ -194,6 +219,39 @@ public final class SparkTeacherOutputs {
             Teacher teacher = restore(zip.value(), graph, expected);
             return PackedBatches.pack(new ListDataSetIterator<>(plain, 1), teacher, new TargetLayout(classes, topK))
                     .iterator();
+        }
+    }
+
+    /** Per partition: restore the teacher once, pack the logits, attach the tapped activations. */
+    private static final class AttachFeatures implements FlatMapFunction<Iterator<DataSet>, MultiDataSet> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<byte[]> zip;
+        private final boolean graph;
+        private final String expected;
+        private final int classes;
+        private final int topK;
+        private final FeatureTargets targets;
+
+        AttachFeatures(Broadcast<byte[]> zip, boolean graph, String expected, int classes, int topK,
+                       FeatureTargets targets) {
+            this.zip = zip;
+            this.graph = graph;
+            this.expected = expected;
+            this.classes = classes;
+            this.topK = topK;
+            this.targets = targets;
+        }
+
+        @Override
+        public Iterator<MultiDataSet> call(Iterator<DataSet> part) throws IOException {
+            List<DataSet> plain = new ArrayList<>();
+            part.forEachRemaining(plain::add);
+            if (plain.isEmpty()) {
+                return new ArrayList<MultiDataSet>().iterator();
+            }
+            Teacher teacher = restore(zip.value(), graph, expected);
+            return PackedBatches.packFeatures(new ListDataSetIterator<>(plain, 1), teacher,
+                    new TargetLayout(classes, topK), targets).iterator();
         }
     }
 }
