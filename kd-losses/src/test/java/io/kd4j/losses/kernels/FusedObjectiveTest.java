@@ -187,7 +187,7 @@ class FusedObjectiveTest {
 
     @Test
     void givenAnObjectiveWithAnUnfusedTerm_whenCompiled_thenEmpty() {
-        assertTrue(FusedObjective.compile(Objective.parse("0.5*CrossEntropy + 0.5*Dkd"), 1).isEmpty());
+        assertTrue(FusedObjective.compile(Objective.parse("0.5*CrossEntropy + 0.5*Nkd"), 1).isEmpty());
         assertTrue(FusedObjective.compile(Objective.parse("SoftTargetKl(standardize=true)"), 1).isEmpty());
     }
 
