@@ -4,7 +4,6 @@ import static io.kd4j.losses.kernels.VectorRowKernel.EXP_FLOOR;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -66,7 +65,7 @@ final class VectorGroupTerms {
             double gs = gw * w.warmupFactor() * tau;
             double bs2 = Math.exp(logBs2);
             k.addScaled(c, (float) (gs * (alpha * (bs2 - bt2) + beta) / zsn), (float) (-gs * beta / ztn));
-            k.g[y] += (float) (gs * alpha * (Math.exp(logBs1) - bt1));
+            k.addAt(y, (float) (gs * alpha * (Math.exp(logBs1) - bt1)));
         }
         double scale = w.warmupFactor() * tau * tau;
         double tTerm = scale * alpha * tckd;
@@ -278,11 +277,11 @@ final class VectorGroupTerms {
             VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
             FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
             acc = FloatVector.fromArray(S, k.q, j).fma(byGroup(q0, q1, q2, g0, g1), acc);
-            FloatVector.fromArray(S, k.p, j).fma(byGroup(p0, p1, p2, g0, g1), acc).intoArray(g, j);
+            k.store(FloatVector.fromArray(S, k.p, j).fma(byGroup(p0, p1, p2, g0, g1), acc), j);
         }
         for (int j = up; j < c; j++) {
             int gi = (int) codes[j];
-            g[j] = (replace ? 0f : g[j]) + cq[gi] * k.q[j] + cp[gi] * k.p[j];
+            k.store(j, (replace ? 0f : g[j]) + cq[gi] * k.q[j] + cp[gi] * k.p[j]);
         }
         k.first = false;
     }
@@ -380,12 +379,11 @@ final class VectorGroupTerms {
         if (wantGrad) {
             if (top.hasRest) {
                 addScaledQ(k, c, (float) restCoefficient);
-            } else if (k.first) {
-                Arrays.fill(k.g, 0, c, 0f);
-                k.first = false;
+            } else {
+                keep(k, c);
             }
             for (int i = 0; i < kk; i++) {
-                k.g[idx[i]] += (float) (scale * (uTop[i] - Math.exp(logQ[i]) * su));
+                k.addAt(idx[i], (float) (scale * (uTop[i] - Math.exp(logQ[i]) * su)));
             }
         }
         return value;
@@ -426,6 +424,15 @@ final class VectorGroupTerms {
         return z;
     }
 
+    /** {@code g (= or +=) 0}: the gradient of the earlier terms (or zeros) where this term has none. */
+    private static void keep(VectorRowKernel k, int c) {
+        boolean replace = k.first;
+        for (int j = 0; j < c; j++) {
+            k.store(j, replace ? 0f : k.g[j]);
+        }
+        k.first = false;
+    }
+
     /** {@code g (= or +=) kq q}. */
     private static void addScaledQ(VectorRowKernel k, int c, float kq) {
         int up = S.loopBound(c);
@@ -434,10 +441,10 @@ final class VectorGroupTerms {
         float[] g = k.g;
         for (int j = 0; j < up; j += L) {
             FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            FloatVector.fromArray(S, k.q, j).fma(vq, acc).intoArray(g, j);
+            k.store(FloatVector.fromArray(S, k.q, j).fma(vq, acc), j);
         }
         for (int j = up; j < c; j++) {
-            g[j] = (replace ? 0f : g[j]) + kq * k.q[j];
+            k.store(j, (replace ? 0f : g[j]) + kq * k.q[j]);
         }
         k.first = false;
     }

@@ -46,6 +46,12 @@ final class VectorRowKernel extends RowKernel {
     final double[] sums = new double[4];
     /** Whether the next gradient contribution replaces the gradient row (no term has written it yet). */
     boolean first;
+    /**
+     * Where the term being evaluated writes its gradient: the row buffer {@code g} (null), or, for the
+     * last term, straight into the off-heap gradient buffer from float index {@link #outAt} on.
+     */
+    private ByteBuffer out;
+    private int outAt;
 
     /** The lane count, for the log line. */
     static String describe() {
@@ -75,10 +81,13 @@ final class VectorRowKernel extends RowKernel {
             sparse.load(b.teacher, row, c);
         }
         boolean wantGrad = b.grad != null;
+        boolean direct = wantGrad && b.grad.bytes() != null;
         first = true;
+        outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
         for (int i = 0; i < b.terms.length; i++) {
             FusedTerm term = b.terms[i];
+            out = direct && i == b.terms.length - 1 ? b.grad.bytes() : null;
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double tau = term.temperature();
             int at = b.slot[i];
@@ -95,10 +104,11 @@ final class VectorRowKernel extends RowKernel {
             values[at] = v;
             total += term.weight() * v;
         }
-        if (wantGrad) {
-            if (first) {
-                Arrays.fill(g, 0, c, 0f);
-            }
+        out = null;
+        if (wantGrad && first) {
+            Arrays.fill(g, 0, c, 0f);
+        }
+        if (wantGrad && (!direct || first)) {
             b.grad.write(row, g);
         }
         return total;
@@ -160,6 +170,34 @@ final class VectorRowKernel extends RowKernel {
             Kernels.rejectNonFinite(dst, c, name, row);
         }
         return max;
+    }
+
+    /** Stores gradient lanes {@code [j, j + L)}. */
+    void store(FloatVector v, int j) {
+        if (out != null) {
+            v.intoByteBuffer(out, 4 * (outAt + j), ORDER);
+        } else {
+            v.intoArray(g, j);
+        }
+    }
+
+    /** Stores the gradient of class {@code j}. */
+    void store(int j, float v) {
+        if (out != null) {
+            out.putFloat(4 * (outAt + j), v);
+        } else {
+            g[j] = v;
+        }
+    }
+
+    /** Adds {@code d} to the gradient of class {@code j} written by the current term. */
+    void addAt(int j, float d) {
+        if (out != null) {
+            int at = 4 * (outAt + j);
+            out.putFloat(at, out.getFloat(at) + d);
+        } else {
+            g[j] += d;
+        }
     }
 
     /** The maximum of {@code x[0, c)}. */
@@ -252,10 +290,10 @@ final class VectorRowKernel extends RowKernel {
         boolean replace = first;
         for (int j = 0; j < up; j += L) {
             FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)).intoArray(g, j);
+            store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
         }
         for (int j = up; j < c; j++) {
-            g[j] = (replace ? 0f : g[j]) + kq * q[j] + kp * p[j];
+            store(j, (replace ? 0f : g[j]) + kq * q[j] + kp * p[j]);
         }
         first = false;
     }
@@ -296,12 +334,12 @@ final class VectorRowKernel extends RowKernel {
             boolean replace = first;
             for (int j = 0; j < up; j += L) {
                 FloatVector acc = replace ? off : FloatVector.fromArray(S, g, j).add(off);
-                FloatVector.fromArray(S, q, j).fma(k, acc).intoArray(g, j);
+                store(FloatVector.fromArray(S, q, j).fma(k, acc), j);
             }
             for (int j = up; j < c; j++) {
-                g[j] = (replace ? 0f : g[j]) + (float) (gw * (q[j] / z - uniform));
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (q[j] / z - uniform)));
             }
-            g[label] -= (float) (gw * (1 - e));
+            addAt(label, (float) (-gw * (1 - e)));
             first = false;
         }
         return value;
@@ -332,10 +370,11 @@ final class VectorRowKernel extends RowKernel {
             for (int j = 0; j < up; j += L) {
                 FloatVector inner = FloatVector.fromArray(S, s, j).sub(FloatVector.fromArray(S, t, j)).fma(vinv, sk);
                 FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-                FloatVector.fromArray(S, q, j).mul(k).fma(inner, acc).intoArray(g, j);
+                store(FloatVector.fromArray(S, q, j).mul(k).fma(inner, acc), j);
             }
             for (int j = up; j < c; j++) {
-                g[j] = (replace ? 0f : g[j]) + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl));
+                store(j, (replace ? 0f : g[j])
+                        + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl)));
             }
             first = false;
         }
@@ -378,12 +417,12 @@ final class VectorRowKernel extends RowKernel {
                 FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
                 FloatVector du = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
-                du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)).intoArray(g, j);
+                store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
             }
             for (int j = up; j < c; j++) {
                 double qj = q[j] / z[1];
                 double d = qj - p[j] / z[0];
-                g[j] = (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * tieSign(d) - qj * su));
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * tieSign(d) - qj * su)));
             }
             first = false;
         }
@@ -456,10 +495,10 @@ final class VectorRowKernel extends RowKernel {
             for (int j = 0; j < up; j += L) {
                 FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
-                du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)).intoArray(g, j);
+                store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
             }
             for (int j = up; j < c; j++) {
-                g[j] = (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su));
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
             }
             first = false;
         }

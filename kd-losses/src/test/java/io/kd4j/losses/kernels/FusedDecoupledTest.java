@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The fused DKD and LTKD kernels against the reference path ({@code Dkd}, {@code Ltkd} on double rows).
@@ -111,10 +113,11 @@ class FusedDecoupledTest {
         if (tc.float32()) {
             float[] sf = toFloat(s);
             float[] tf = toFloat(t);
-            float[] g = new float[n * c];
-            r = fused.evaluate(DenseRows.wrap(sf, n, c), DenseRows.wrap(tf, n, c), labels, valid, DenseRows.wrap(g, n, c),
-                    1.0 / count);
-            ReferenceCheck.assertMatches(ref, r, g, null, valid, n, c, true);
+            // ND4J arrays: the vector kernel reads them and writes the gradient straight into the off-heap buffer
+            INDArray g = Nd4j.createUninitialized(DataType.FLOAT, n, c);
+            r = fused.evaluate(DenseRows.of(Nd4j.create(sf, new long[] {n, c}, 'c')),
+                    DenseRows.of(Nd4j.create(tf, new long[] {n, c}, 'c')), labels, valid, DenseRows.of(g), 1.0 / count);
+            ReferenceCheck.assertMatches(ref, r, g.data().asFloat(), null, valid, n, c, true);
         } else {
             double[] g = new double[n * c];
             r = fused.evaluate(DenseRows.wrap(s, n, c), DenseRows.wrap(t, n, c), labels, valid, DenseRows.wrap(g, n, c),

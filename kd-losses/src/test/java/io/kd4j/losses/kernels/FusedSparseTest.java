@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The fused top-k kernels ({@code SparseTopKKl}, {@code SparseTopKTvd}) against the reference path. The
@@ -101,10 +103,11 @@ class FusedSparseTest {
             }
         }
         if (tc.float32()) {
-            float[] g = new float[n * c];
-            FusedResult r = fused.evaluate(DenseRows.wrap(toFloat(s), n, c), DenseRows.wrap(toFloat(packed), n, 2 * k),
-                    labels, valid, DenseRows.wrap(g, n, c), 1.0 / count);
-            ReferenceCheck.assertMatches(ref, r, g, null, valid, n, c, true);
+            // ND4J arrays: the vector kernel reads them and writes the gradient straight into the off-heap buffer
+            INDArray g = Nd4j.createUninitialized(DataType.FLOAT, n, c);
+            FusedResult r = fused.evaluate(DenseRows.of(Nd4j.create(toFloat(s), new long[] {n, c}, 'c')),
+                    DenseRows.wrap(toFloat(packed), n, 2 * k), labels, valid, DenseRows.of(g), 1.0 / count);
+            ReferenceCheck.assertMatches(ref, r, g.data().asFloat(), null, valid, n, c, true);
         } else {
             double[] g = new double[n * c];
             FusedResult r = fused.evaluate(DenseRows.wrap(s, n, c), DenseRows.wrap(packed, n, 2 * k), labels, valid,
