@@ -8,9 +8,10 @@ import java.util.Arrays;
  * The formulas are those of the catalogue classes, rearranged so that each term needs one pass of
  * exponentials over the row (max-shifted, unnormalised {@code exp} kept in row buffers) and one pass
  * that adds its gradient. DKD and LTKD are in {@link ScalarGroupTerms}, the top-k terms in
- * {@link ScalarSparseTerms}.
+ * {@link ScalarSparseTerms}. {@code VectorDoubleRowKernel} (float64 data when the JVM has the Vector
+ * API) overrides the passes of exponentials and the KD gradient with {@code DoubleVector} loops.
  */
-final class ScalarRowKernel extends RowKernel {
+class ScalarRowKernel extends RowKernel {
     double[] s = new double[0];
     double[] t = new double[0];
     double[] g = new double[0];
@@ -18,7 +19,7 @@ final class ScalarRowKernel extends RowKernel {
     double[] q = new double[0];
     double[] u = new double[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
-    private final double[] sums = new double[4];
+    final double[] sums = new double[4];
 
     private void ensure(int c) {
         if (s.length < c) {
@@ -84,7 +85,7 @@ final class ScalarRowKernel extends RowKernel {
     }
 
     /** The row maximum; a non-finite value anywhere in the row is an error naming it. */
-    static double checkedMax(double[] x, int c, String name, int row) {
+    double checkedMax(double[] x, int c, String name, int row) {
         double max = Double.NEGATIVE_INFINITY;
         double min = Double.POSITIVE_INFINITY;
         for (int j = 0; j < c; j++) {
@@ -97,8 +98,8 @@ final class ScalarRowKernel extends RowKernel {
         return max;
     }
 
-    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
-    private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
+    /** Fills q with exp(s - ms); returns {Σ q, Σ s}. */
+    double[] studentExps(int c, double ms) {
         double z = 0;
         double sum = 0;
         for (int j = 0; j < c; j++) {
@@ -107,21 +108,41 @@ final class ScalarRowKernel extends RowKernel {
             z += b;
             sum += s[j];
         }
+        sums[0] = z;
+        sums[1] = sum;
+        return sums;
+    }
+
+    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
+    private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
+        double[] zs = studentExps(c, ms);
+        double z = zs[0];
+        double sum = zs[1];
         double lse = ms + Math.log(z);
         double uniform = e / c;
         double value = lse - (1 - e) * s[label] - uniform * sum;
         if (wantGrad) {
-            double iz = 1 / z;
-            for (int j = 0; j < c; j++) {
-                g[j] += gw * (q[j] * iz - uniform);
-            }
+            addScaled(c, gw / z, 0.0, -gw * uniform);
             g[label] -= gw * (1 - e);
         }
         return value;
     }
 
+    /** {@code g += kq q + kp p + k0} ({@code p} is not read when {@code kp} is 0). */
+    void addScaled(int c, double kq, double kp, double k0) {
+        if (kp == 0) {
+            for (int j = 0; j < c; j++) {
+                g[j] += kq * q[j] + k0;
+            }
+        } else {
+            for (int j = 0; j < c; j++) {
+                g[j] += kq * q[j] + kp * p[j] + k0;
+            }
+        }
+    }
+
     /** Fills p, q with the unnormalised exp of (t - mt)/T and (s - ms)/T; returns {zt, zs, Σ p(t-s), Σ q(s-t)}. */
-    private double[] exps(int c, double ms, double mt, double tau) {
+    double[] exps(int c, double ms, double mt, double tau) {
         double inv = 1 / tau;
         double zt = 0;
         double zs = 0;
@@ -152,11 +173,7 @@ final class ScalarRowKernel extends RowKernel {
         double lseS = ms / tau + Math.log(z[1]);
         double kl = z[2] / (tau * z[0]) - lseT + lseS;
         if (wantGrad) {
-            double it = 1 / z[0];
-            double is = 1 / z[1];
-            for (int j = 0; j < c; j++) {
-                g[j] += gw * (q[j] * is - p[j] * it);
-            }
+            addScaled(c, gw / z[1], -gw / z[0], 0.0);
         }
         return kl;
     }

@@ -114,6 +114,8 @@ class FusedObjectiveTest {
         assertEquals(expected, Kernels.active(), Kernels.describe());
         if (forced.equals("vector")) {
             assertEquals("vector", Kernels.active(), "this execution must exercise the vector kernel");
+            assertTrue(Kernels.describe().contains("float lanes") && Kernels.describe().contains("double lanes"),
+                    "float32 and float64 both on the Vector API: " + Kernels.describe());
         }
     }
 
