@@ -9,8 +9,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,14 +157,7 @@ final class TrainingIterator implements DataSetIterator {
         if (!NetworkState.isFinite(d.getFeatures())) {
             return "features";
         }
-        INDArray labels = d.getLabels();
-        INDArrayIndex[] teacherBlock = new INDArrayIndex[labels.rank()];
-        teacherBlock[0] = NDArrayIndex.all();
-        teacherBlock[1] = NDArrayIndex.interval(classes, 2L * classes);
-        for (int i = 2; i < teacherBlock.length; i++) {
-            teacherBlock[i] = NDArrayIndex.all();
-        }
-        return NetworkState.isFinite(labels.get(teacherBlock)) ? null : "teacher outputs";
+        return NetworkState.isFiniteColumns(d.getLabels(), classes, 2L * classes) ? null : "teacher outputs";
     }
 
     @Override

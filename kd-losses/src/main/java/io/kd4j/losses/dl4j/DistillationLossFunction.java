@@ -355,6 +355,12 @@ public final class DistillationLossFunction implements ILossFunction {
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                boolean average) {
+        Fast f = fast(labels, preOutput, activationFn, mask, false);
+        if (f != null) {
+            // Σ of the per-example scores without building them as an ND4J array (DL4J asks for this every step)
+            double sum = f.result().value() * f.result().validRows();
+            return average ? sum / preOutput.size(0) : sum;
+        }
         INDArray scores = computeScoreArray(labels, preOutput, activationFn, mask);
         double sum = scores.sumNumber().doubleValue();
         return average ? sum / scores.size(0) : sum;
