@@ -173,14 +173,18 @@ public final class DenseRows {
         }
     }
 
-    /** Zeros one row. */
+    private static final float[] ZERO_FLOATS = new float[4096];
+    private static final double[] ZERO_DOUBLES = new double[4096];
+
+    /** Zeros one row (bulk copies from a zero block, as masked sequence steps have whole rows to clear). */
     void clear(int row) {
         int at = row * stride + offset;
-        for (int j = 0; j < width; j++) {
+        for (int j = 0; j < width; j += ZERO_FLOATS.length) {
+            int len = Math.min(ZERO_FLOATS.length, width - j);
             if (floats != null) {
-                floats.put(at + j, 0f);
+                floats.put(at + j, ZERO_FLOATS, 0, len);
             } else {
-                doubles.put(at + j, 0.0);
+                doubles.put(at + j, ZERO_DOUBLES, 0, len);
             }
         }
     }
