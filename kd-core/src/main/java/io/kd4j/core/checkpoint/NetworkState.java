@@ -1,10 +1,15 @@
 package io.kd4j.core.checkpoint;
 
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Copies and snapshots the training state of a DL4J network: parameters, updater state and counters. */
 public final class NetworkState {
@@ -66,8 +71,82 @@ public final class NetworkState {
         }
     }
 
-    /** Whether every element is finite (no NaN, no ±Inf); {@code null} counts as finite. */
+    /**
+     * Whether every element is finite (no NaN, no ±Inf); {@code null} counts as finite. An array that owns
+     * its whole float32 or float64 buffer is read in Java, in one pass and without allocating: this runs
+     * several times per training step, where two ND4J ops per check ({@code isNaN().any()},
+     * {@code isInfinite().any()}) with their temporaries and thread wake-ups cost more than the check.
+     */
     public static boolean isFinite(INDArray a) {
-        return a == null || a.isEmpty() || !(a.isNaN().any() || a.isInfinite().any());
+        if (a == null || a.isEmpty()) {
+            return true;
+        }
+        if (!a.isView() && a.data().offset() == 0 && a.data().length() == a.length() && a.length() <= Integer.MAX_VALUE) {
+            if (a.dataType() == DataType.FLOAT) {
+                return finite(a.data().asNioFloat(), 0, (int) a.length());
+            }
+            if (a.dataType() == DataType.DOUBLE) {
+                return finite(a.data().asNioDouble(), 0, (int) a.length());
+            }
+        }
+        return !(a.isNaN().any() || a.isInfinite().any());
+    }
+
+    /**
+     * Whether columns {@code [from, to)} of a matrix are finite, e.g. the teacher block of packed labels;
+     * read in Java when the matrix owns its c-ordered float32 buffer, else through an ND4J view.
+     */
+    public static boolean isFiniteColumns(INDArray m, long from, long to) {
+        to = Math.min(to, m.size(1));
+        if (m.rank() == 2 && !m.isView() && m.ordering() == 'c' && m.data().offset() == 0
+                && m.data().length() == m.length() && m.length() <= Integer.MAX_VALUE && m.dataType() == DataType.FLOAT) {
+            FloatBuffer b = m.data().asNioFloat();
+            int cols = (int) m.size(1);
+            for (int r = 0; r < m.size(0); r++) {
+                if (!finite(b, r * cols + (int) from, (int) (to - from))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        INDArrayIndex[] block = new INDArrayIndex[m.rank()];
+        block[0] = NDArrayIndex.all();
+        block[1] = NDArrayIndex.interval(from, to);
+        for (int i = 2; i < block.length; i++) {
+            block[i] = NDArrayIndex.all();
+        }
+        return isFinite(m.get(block));
+    }
+
+    private static boolean finite(FloatBuffer b, int from, int n) {
+        float[] chunk = new float[Math.min(n, 4096)];
+        for (int at = 0; at < n; at += chunk.length) {
+            int len = Math.min(chunk.length, n - at);
+            b.get(from + at, chunk, 0, len);
+            boolean bad = false;
+            for (int i = 0; i < len; i++) {
+                bad |= !(Math.abs(chunk[i]) <= Float.MAX_VALUE);
+            }
+            if (bad) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean finite(DoubleBuffer b, int from, int n) {
+        double[] chunk = new double[Math.min(n, 4096)];
+        for (int at = 0; at < n; at += chunk.length) {
+            int len = Math.min(chunk.length, n - at);
+            b.get(from + at, chunk, 0, len);
+            boolean bad = false;
+            for (int i = 0; i < len; i++) {
+                bad |= !(Math.abs(chunk[i]) <= Double.MAX_VALUE);
+            }
+            if (bad) {
+                return false;
+            }
+        }
+        return true;
     }
 }

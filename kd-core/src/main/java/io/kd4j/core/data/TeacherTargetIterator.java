@@ -8,6 +8,7 @@ import io.kd4j.losses.dl4j.TargetLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
@@ -146,7 +147,9 @@ public final class TeacherTargetIterator implements DataSetIterator {
         position += n;
         examples += n;
         INDArray packed;
-        if (labels.rank() == 2) {
+        if (labels.rank() == 2 && labels.dataType() == DataType.FLOAT) {
+            packed = pack(n, floats(labels), layout.classes(), floats(logits), (int) logits.size(1));
+        } else if (labels.rank() == 2) {
             INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
             packed = Nd4j.hstack(labels, logits.castTo(labels.dataType()), epochCol);
         } else {
@@ -173,7 +176,17 @@ public final class TeacherTargetIterator implements DataSetIterator {
         position += n;
         examples += n;
         INDArray packed;
-        if (labels.rank() == 2) {
+        if (labels.rank() == 2 && labels.dataType() == DataType.FLOAT) {
+            int k = layout.topK();
+            float[] idx = floats(top.indices());
+            float[] lp = floats(top.logProbs());
+            float[] block = new float[n * 2 * k];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(idx, i * k, block, i * 2 * k, k);
+                System.arraycopy(lp, i * k, block, i * 2 * k + k, k);
+            }
+            packed = pack(n, floats(labels), layout.classes(), block, 2 * k);
+        } else if (labels.rank() == 2) {
             INDArray epochCol = Nd4j.valueArrayOf(new long[] {n, 1}, (double) epoch, labels.dataType());
             packed = Nd4j.hstack(labels, top.indices().castTo(labels.dataType()),
                     top.logProbs().castTo(labels.dataType()), epochCol);
@@ -183,6 +196,28 @@ public final class TeacherTargetIterator implements DataSetIterator {
                     top.logProbs().castTo(labels.dataType()), epochCol);
         }
         return new DataSet(features, packed, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
+    }
+
+    /**
+     * {@code [labels | teacher block | epoch]} for float32 labels, assembled on the heap and copied into
+     * one ND4J array (one allocation instead of the three ND4J ops of a {@code hstack}).
+     */
+    private INDArray pack(int n, float[] labels, int classes, float[] teacherBlock, int teacherWidth) {
+        int w = layout.width();
+        float[] packed = new float[n * w];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(labels, i * classes, packed, i * w, classes);
+            System.arraycopy(teacherBlock, i * teacherWidth, packed, i * w + classes, teacherWidth);
+            packed[i * w + w - 1] = epoch;
+        }
+        return Nd4j.create(packed, new long[] {n, w}, 'c');
+    }
+
+    /** The values of a matrix in row-major order as float32. */
+    private static float[] floats(INDArray a) {
+        INDArray plain = a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().offset() == 0
+                && a.data().length() == a.length() ? a : a.castTo(DataType.FLOAT).dup('c');
+        return plain.data().asFloat();
     }
 
     @Override

@@ -9,8 +9,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,15 +157,8 @@ final class TrainingIterator implements DataSetIterator {
         if (!NetworkState.isFinite(d.getFeatures())) {
             return "features";
         }
-        INDArray labels = d.getLabels();
-        INDArrayIndex[] teacherBlock = new INDArrayIndex[labels.rank()];
-        teacherBlock[0] = NDArrayIndex.all();
         // the whole teacher block, whatever its layout: dense, top-k (2k columns) or M stacked teachers
-        teacherBlock[1] = NDArrayIndex.interval(classes, labels.size(1) - 1);
-        for (int i = 2; i < teacherBlock.length; i++) {
-            teacherBlock[i] = NDArrayIndex.all();
-        }
-        return NetworkState.isFinite(labels.get(teacherBlock)) ? null : "teacher outputs";
+        return NetworkState.isFiniteColumns(d.getLabels(), classes, d.getLabels().size(1) - 1) ? null : "teacher outputs";
     }
 
     @Override

@@ -89,4 +89,69 @@ final class Nd4jLosses {
         INDArray grad = u.subi(q.mulColumnVector(su)).muli(1.0 / (tau * valid));
         return new Out(mean(value, mask, valid), masked(grad, mask));
     }
+
+    /**
+     * DKD (mdistiller's {@code dkd_loss} with exact masks instead of its {@code -1000} trick), warm-up
+     * factor 1: {@code T² mean(α TCKD + β NCKD)}; gradient as in {@code Dkd}'s Javadoc.
+     */
+    static Out dkd(INDArray s, INDArray t, INDArray oneHot, INDArray mask, int valid, double tau, double alpha,
+                   double beta) {
+        INDArray p = Transforms.exp(logSoftmax(t, tau), false);
+        INDArray q = Transforms.exp(logSoftmax(s, tau), false);
+        INDArray other = oneHot.rsub(1.0);
+        INDArray pt = p.mul(oneHot).sum(1).reshape(-1, 1);
+        INDArray qt = q.mul(oneHot).sum(1).reshape(-1, 1);
+        INDArray pn = pt.rsub(1.0);
+        INDArray qn = qt.rsub(1.0);
+        INDArray tckd = pt.mul(Transforms.log(pt, true).subi(Transforms.log(qt, true)))
+                .addi(pn.mul(Transforms.log(pn, true).subi(Transforms.log(qn, true))));
+        INDArray ph = p.mul(other).diviColumnVector(pn);
+        INDArray qh = q.mul(other).diviColumnVector(qn);
+        // log(x + y): 0 at the target class, where p^ = q^ = 0
+        INDArray nckd = ph.mul(Transforms.log(ph.add(oneHot), false).subi(Transforms.log(qh.add(oneHot), false)))
+                .sum(1).reshape(-1, 1);
+        INDArray rows = tckd.muli(alpha).addi(nckd.muli(beta));
+        INDArray grad = qh.mulColumnVector(qn.sub(pn)).muli(alpha).addi(qh.sub(ph).muli(beta))
+                .addi(oneHot.mulColumnVector(qt.sub(pt)).muli(alpha)).muli(tau / valid);
+        return new Out(tau * tau * mean(rows, mask, valid), masked(grad, mask));
+    }
+
+    /**
+     * LTKD with rebalancing and reweighting, both weights 1 and three non-empty groups given as a
+     * {@code [classes, 3]} one-hot matrix; the group masses are {@code p · G}, the rebalancing weights the
+     * batch means of the valid rows.
+     */
+    static Out ltkd(INDArray s, INDArray t, INDArray groups, INDArray mask, int valid, double tau) {
+        INDArray p = Transforms.exp(logSoftmax(t, tau), false);
+        INDArray q = Transforms.exp(logSoftmax(s, tau), false);
+        INDArray big = p.mmul(groups);
+        INDArray small = q.mmul(groups);
+        INDArray mean = (mask == null ? big : big.mulColumnVector(mask)).sum(0).divi(valid).reshape(1, -1);
+        INDArray hat = big.mulRowVector(mean.rdiv(1.0 / 3));
+        hat.diviColumnVector(hat.sum(1).reshape(-1, 1));
+        INDArray cross = hat.mul(Transforms.log(hat, true).subi(Transforms.log(small, true))).sum(1);
+        INDArray pg = p.div(big.mmul(groups.transpose()));
+        INDArray qg = q.div(small.mmul(groups.transpose()));
+        INDArray within = pg.mul(Transforms.log(pg, true).subi(Transforms.log(qg, true))).sum(1);
+        INDArray grad = small.sub(hat).mmul(groups.transpose()).muli(qg).addi(qg.sub(pg)).muli(tau / valid);
+        return new Out(tau * tau * mean(cross.addi(within), mask, valid), masked(grad, mask));
+    }
+
+    /**
+     * Sparse top-k KL over k + 1 bins ({@code SparseTopKKl}, teacher at the loss's temperature). The top-k
+     * teacher comes as dense {@code [rows, classes]} arrays: probabilities {@code P} and log-probabilities
+     * {@code LP} (0 outside the top-k) and the top-k marker {@code M}, plus the rest mass {@code r} and its
+     * log {@code [rows, 1]}; scattering them from the packed indices is left out of the timing.
+     */
+    static Out sparseKl(INDArray s, INDArray prob, INDArray logProb, INDArray top, INDArray rest, INDArray logRest,
+                        INDArray mask, int valid, double tau) {
+        INDArray logQ = logSoftmax(s, tau);
+        INDArray q = Transforms.exp(logQ, true);
+        INDArray outside = top.rsub(1.0);
+        INDArray qRest = q.mul(outside).sum(1).reshape(-1, 1);
+        INDArray value = prob.mul(logProb.sub(logQ)).sum(1).reshape(-1, 1)
+                .addi(rest.mul(logRest.sub(Transforms.log(qRest, true))));
+        INDArray grad = q.sub(prob).subi(q.mul(outside).muliColumnVector(rest.div(qRest))).muli(tau / valid);
+        return new Out(tau * tau * mean(value, mask, valid), masked(grad, mask));
+    }
 }

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The benchmark shapes: {@code 256x1000}, {@code 2048x32000} and the masked sequence
  * {@code 16x32000x128} (batch 16, vocabulary 32000, 128 time steps). A sequence reaches the loss as
  * DL4J's RNN output layer passes it, {@code [batch·time, classes]} rows with a per-row mask; here
- * every sequence has a random length in [32, 128], so about 60 % of the rows are valid.
+ * every sequence has a random length in [32, time] (time 128: about 60 % of the rows are valid).
  */
 final class Shapes {
     private Shapes() {
@@ -29,7 +29,16 @@ final class Shapes {
 
         /** Bytes a loss must move at least: read student and teacher of valid rows, write the gradient. */
         double minimumBytes() {
-            return 4.0 * classes * (2.0 * validRows() + rows);
+            return minimumBytes(4, classes);
+        }
+
+        /**
+         * Bytes a loss must move at least with values of {@code width} bytes and a teacher row of
+         * {@code teacherWidth} values: student and teacher of the valid rows read once, the gradient of
+         * every row written once.
+         */
+        double minimumBytes(int width, int teacherWidth) {
+            return (double) width * ((double) (classes + teacherWidth) * validRows() + (double) classes * rows);
         }
     }
 
@@ -44,7 +53,8 @@ final class Shapes {
         Random rnd = new Random(17);
         boolean[] valid = new boolean[batch * time];
         for (int b = 0; b < batch; b++) {
-            int len = 32 + rnd.nextInt(time - 31);
+            int shortest = Math.min(32, time);
+            int len = shortest + rnd.nextInt(time - shortest + 1);
             for (int t = 0; t < len; t++) {
                 valid[b * time + t] = true;
             }
@@ -65,5 +75,27 @@ final class Shapes {
             y[i] = rnd.nextInt(classes);
         }
         return y;
+    }
+
+    /** LTKD's class groups by index: the first third of the classes head, the next medium, the rest tail. */
+    static String thirds(int classes) {
+        StringBuilder b = new StringBuilder();
+        for (int j = 0; j < classes; j++) {
+            b.append(j == 0 ? "" : ";").append(new String[] {"head", "medium", "tail"}[third(j, classes)]);
+        }
+        return b.toString();
+    }
+
+    /** The groups of {@link #thirds} as a one-hot {@code [classes, 3]} float matrix. */
+    static INDArray thirdsMatrix(int classes) {
+        float[] g = new float[classes * 3];
+        for (int j = 0; j < classes; j++) {
+            g[j * 3 + third(j, classes)] = 1f;
+        }
+        return Nd4j.create(g, new long[] {classes, 3}, 'c');
+    }
+
+    private static int third(int j, int classes) {
+        return (int) Math.min(2, 3L * j / classes);
     }
 }

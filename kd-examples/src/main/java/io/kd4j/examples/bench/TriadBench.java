@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.State;
  * of this machine, counted as STREAM counts it (24 bytes per element).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class TriadBench {
     static final int N = 1 << 24;

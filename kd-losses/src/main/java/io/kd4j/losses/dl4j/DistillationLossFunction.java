@@ -41,11 +41,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * minibatch mean again equals the objective. For sequences DL4J's RNN output layer sums over time
  * steps and divides by the number of sequences (its convention for every loss).
  *
- * <p><b>Fast path</b>: when every term has a fused kernel ({@link FusedObjective#compile}), the
- * teacher block is dense and the activation is the identity, the function reads the student's
- * pre-outputs and the packed labels in place and writes the gradient once, through
- * {@code io.kd4j.losses.kernels} (no double copies of the batch, rows split across cores, the JDK
- * Vector API when the JVM has it); otherwise it evaluates the objective on double rows.
+ * <p><b>Fast path</b>: when every term has a fused kernel ({@link FusedObjective#compile}: the hot
+ * divergences, DKD, LTKD and the top-k terms), the activation is the identity and the mask (if any)
+ * holds only 0 and 1, the function reads the student's pre-outputs and the packed labels (dense or
+ * top-k teacher block) in place and writes the gradient once, through {@code io.kd4j.losses.kernels}
+ * (no double copies of the batch, rows split across cores, the JDK Vector API when the JVM has it);
+ * otherwise it evaluates the objective on double rows.
  *
  * <p><b>Several teachers</b>: with {@code teacherWeights} of length {@code M > 1} the labels carry
  * {@code M} stacked dense teacher blocks ({@link TargetLayout#stacked}) and every term that reads the
@@ -72,6 +73,7 @@ public final class DistillationLossFunction implements ILossFunction {
     private transient volatile Objective parsed;
     private transient volatile Cached cache;
     private transient volatile Map<String, Double> lastTerms = Map.of();
+    private transient volatile boolean lastFused;
 
     private record Cached(double[] student, double[] labels, double[] mask, RowsResult result, LogitRows rows) {
     }
@@ -169,34 +171,66 @@ public final class DistillationLossFunction implements ILossFunction {
         return t == null ? Map.of() : t;
     }
 
+    /** Whether the most recent evaluation took the fused fast path (else the reference path). */
+    @JsonIgnore
+    public boolean lastEvaluationFused() {
+        return lastFused;
+    }
+
     /** Value (and gradient when asked) through the fused kernels, or {@code null} when they do not apply. */
     private Fast fast(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean wantGrad) {
-        if (topK != 0 || teacherWeights != null || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
+        if (teacherWeights != null || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
             return null;
         }
         checkShapes(labels, preOutput);
         TargetLayout layout = layout();
         double epoch = labels.getDouble(0, layout.epochColumn());
         FusedObjective fused = FusedObjective.compile(objective(), epoch).orElse(null);
-        if (fused == null) {
+        if (fused == null || (fused.needsTeacher() && fused.sparseTeacher() != (topK > 0))) {
             return null;
         }
         int n = (int) preOutput.size(0);
-        checkPacked(DenseRows.of(labels), n, layout);
+        DenseRows packed = DenseRows.of(labels);
+        checkPacked(packed, n, layout);
+        if (topK > 0) {
+            checkTopKIndices(packed, n);
+        }
         boolean[] valid = validRows(mask, n);
         if (!binary(mask)) {
             return null; // per-example sample weights in the mask: the reference path applies them
         }
         INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
         FusedResult r = fused.evaluateOneHot(DenseRows.of(preOutput),
-                fused.needsTeacher() ? DenseRows.columns(labels, classes, classes) : null,
+                fused.needsTeacher() ? DenseRows.columns(labels, classes, layout.teacherWidth()) : null,
                 fused.needsLabels() ? DenseRows.columns(labels, 0, classes) : null, valid,
                 grad == null ? null : DenseRows.of(grad), 1.0);
         lastTerms = r.terms();
-        return new Fast(r, grad);
+        lastFused = true;
+        return new Fast(r, valid, grad);
     }
 
-    private record Fast(FusedResult result, INDArray grad) {
+    /** The top-k indices of packed labels must be integers in [0, classes), as the reference path requires. */
+    private void checkTopKIndices(DenseRows packed, int n) {
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < topK; j++) {
+                double index = packed.value(i, classes + j);
+                if (index != Math.rint(index) || index < 0 || index >= classes) {
+                    throw new IllegalArgumentException("packed teacher top-k indices must be integers in [0, "
+                            + classes + "), got " + index + " at row " + i);
+                }
+            }
+        }
+    }
+
+    private record Fast(FusedResult result, boolean[] valid, INDArray grad) {
+        /** Per-example scores of a batch-coupled objective: the batch value for each valid row. */
+        double[] scores(long n) {
+            double[] out = new double[(int) n];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = valid == null || valid[i] ? result.value() : 0.0;
+            }
+            return out;
+        }
     }
 
     private static boolean fusable(INDArray a) {
@@ -225,6 +259,7 @@ public final class DistillationLossFunction implements ILossFunction {
     }
 
     private Cached evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        lastFused = false;
         checkShapes(labels, preOutput);
         TargetLayout layout = layout();
         int n = (int) preOutput.size(0);
@@ -363,7 +398,7 @@ public final class DistillationLossFunction implements ILossFunction {
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Fast f = fast(labels, preOutput, activationFn, mask, false);
         if (f != null) {
-            double[] rows = f.result().rowValues();
+            double[] rows = f.result().rowValues() != null ? f.result().rowValues() : f.scores(preOutput.size(0));
             return Nd4j.create(rows, new long[] {rows.length, 1}, DataType.DOUBLE).castTo(preOutput.dataType());
         }
         Cached c = evaluate(labels, preOutput, activationFn, mask);
@@ -392,6 +427,12 @@ public final class DistillationLossFunction implements ILossFunction {
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                boolean average) {
+        Fast f = fast(labels, preOutput, activationFn, mask, false);
+        if (f != null) {
+            // Σ of the per-example scores without building them as an ND4J array (DL4J asks for this every step)
+            double sum = f.result().value() * f.result().validRows();
+            return average ? sum / preOutput.size(0) : sum;
+        }
         INDArray scores = computeScoreArray(labels, preOutput, activationFn, mask);
         double sum = scores.sumNumber().doubleValue();
         return average ? sum / scores.size(0) : sum;

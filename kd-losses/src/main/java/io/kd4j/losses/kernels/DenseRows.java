@@ -1,5 +1,7 @@
 package io.kd4j.losses.kernels;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -16,14 +18,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class DenseRows {
     private final FloatBuffer floats;
     private final DoubleBuffer doubles;
+    /** The same float32 values as bytes in native order, when they are off-heap (an ND4J buffer), else null. */
+    private final ByteBuffer bytes;
+    /** The Java array behind {@link #wrap(float[], int, int)}, else null. */
+    private final float[] array;
     private final int rows;
     private final int width;
     private final int stride;
     private final int offset;
 
-    private DenseRows(FloatBuffer floats, DoubleBuffer doubles, int rows, int width, int stride, int offset) {
+    private DenseRows(FloatBuffer floats, DoubleBuffer doubles, ByteBuffer bytes, float[] array, int rows, int width,
+                      int stride, int offset) {
         this.floats = floats;
         this.doubles = doubles;
+        this.bytes = bytes;
+        this.array = array;
         this.rows = rows;
         this.width = width;
         this.stride = stride;
@@ -59,9 +68,12 @@ public final class DenseRows {
                     + Integer.MAX_VALUE + " are supported");
         }
         if (t == DataType.FLOAT) {
-            return new DenseRows(a.data().asNioFloat(), null, (int) a.size(0), width, cols, from);
+            ByteBuffer b = a.data().asNio();
+            b = b != null && b.isDirect() && b.capacity() >= 4L * a.length() ? b.duplicate().order(ByteOrder.nativeOrder())
+                    : null;
+            return new DenseRows(a.data().asNioFloat(), null, b, null, (int) a.size(0), width, cols, from);
         }
-        return new DenseRows(null, a.data().asNioDouble(), (int) a.size(0), width, cols, from);
+        return new DenseRows(null, a.data().asNioDouble(), null, null, (int) a.size(0), width, cols, from);
     }
 
     /** A plain c-ordered array that owns its whole buffer: the array itself when it is one, else a copy. */
@@ -73,12 +85,12 @@ public final class DenseRows {
 
     /** Rows of a float array, row-major. */
     public static DenseRows wrap(float[] data, int rows, int width) {
-        return new DenseRows(FloatBuffer.wrap(data), null, rows, width, width, 0);
+        return new DenseRows(FloatBuffer.wrap(data), null, null, data, rows, width, width, 0);
     }
 
     /** Rows of a double array, row-major. */
     public static DenseRows wrap(double[] data, int rows, int width) {
-        return new DenseRows(null, DoubleBuffer.wrap(data), rows, width, width, 0);
+        return new DenseRows(null, DoubleBuffer.wrap(data), null, null, rows, width, width, 0);
     }
 
     /** Number of rows. */
@@ -100,6 +112,21 @@ public final class DenseRows {
     /** Whether the values are float32. */
     public boolean isFloat() {
         return floats != null;
+    }
+
+    /** Off-heap float32 values in native byte order, or null (then {@link #array()} or {@link #read}). */
+    ByteBuffer bytes() {
+        return bytes;
+    }
+
+    /** The Java array of a wrapped float32 matrix, or null. */
+    float[] array() {
+        return array;
+    }
+
+    /** Index of the first value of row {@code row} (in floats) in {@link #bytes()} or {@link #array()}. */
+    int start(int row) {
+        return row * stride + offset;
     }
 
     void read(int row, float[] dst) {
@@ -146,14 +173,18 @@ public final class DenseRows {
         }
     }
 
-    /** Zeros one row. */
+    private static final float[] ZERO_FLOATS = new float[4096];
+    private static final double[] ZERO_DOUBLES = new double[4096];
+
+    /** Zeros one row (bulk copies from a zero block, as masked sequence steps have whole rows to clear). */
     void clear(int row) {
         int at = row * stride + offset;
-        for (int j = 0; j < width; j++) {
+        for (int j = 0; j < width; j += ZERO_FLOATS.length) {
+            int len = Math.min(ZERO_FLOATS.length, width - j);
             if (floats != null) {
-                floats.put(at + j, 0f);
+                floats.put(at + j, ZERO_FLOATS, 0, len);
             } else {
-                doubles.put(at + j, 0.0);
+                doubles.put(at + j, ZERO_DOUBLES, 0, len);
             }
         }
     }

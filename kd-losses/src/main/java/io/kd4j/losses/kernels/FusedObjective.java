@@ -3,10 +3,14 @@ package io.kd4j.losses.kernels;
 import io.kd4j.losses.api.LogitLoss;
 import io.kd4j.losses.catalogue.Objective;
 import io.kd4j.losses.logit.CrossEntropy;
+import io.kd4j.losses.logit.Dkd;
 import io.kd4j.losses.logit.GeneralizedJsd;
 import io.kd4j.losses.logit.JensenShannon;
+import io.kd4j.losses.logit.Ltkd;
 import io.kd4j.losses.logit.ReverseKl;
 import io.kd4j.losses.logit.SoftTargetKl;
+import io.kd4j.losses.logit.SparseTopKKl;
+import io.kd4j.losses.logit.SparseTopKTvd;
 import io.kd4j.losses.logit.TotalVariation;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,15 +28,26 @@ import java.util.stream.IntStream;
  * the rows are split across the cores (the common fork-join pool). Sums over a row are accumulated in
  * double. Values and gradients equal those of the catalogue classes ({@link SoftTargetKl},
  * {@link CrossEntropy}, {@link ReverseKl}, {@link TotalVariation}, {@link GeneralizedJsd},
- * {@link JensenShannon}) to float tolerance; which kernel runs is said by {@link Kernels}.
+ * {@link JensenShannon}, {@link Dkd}, {@link Ltkd}, {@link SparseTopKKl}, {@link SparseTopKTvd}) to
+ * float tolerance; which kernel runs is said by {@link Kernels}.
+ *
+ * <p>The teacher is either dense logits ({@code rows × classes}) or a top-k teacher
+ * ({@code rows × 2k}: k class indices, then their k log-probabilities), never both in one objective.
+ * LTKD with rebalancing couples the rows (its weights are batch means of the teacher's group masses):
+ * the teacher is then read twice, once for those means and once for the loss, and the result has no
+ * per-row values.
  */
 public final class FusedObjective {
     /** Batches of at least this many values (rows x classes) are split across the cores. */
     static final long PARALLEL_THRESHOLD = 1 << 16;
     private final FusedTerm[] terms;
     private final String[] names;
+    private final int[] slot;
+    private final int slots;
     private final boolean needsTeacher;
+    private final boolean sparseTeacher;
     private final boolean needsLabels;
+    private final boolean batchCoupled;
 
     private FusedObjective(List<FusedTerm> terms, List<String> names) {
         if (terms.isEmpty()) {
@@ -40,8 +55,21 @@ public final class FusedObjective {
         }
         this.terms = terms.toArray(new FusedTerm[0]);
         this.names = names.toArray(new String[0]);
+        this.slot = new int[this.terms.length];
+        int at = 0;
+        for (int i = 0; i < this.terms.length; i++) {
+            slot[i] = at;
+            at += 1 + this.terms[i].parts();
+        }
+        this.slots = at;
         this.needsTeacher = terms.stream().anyMatch(FusedTerm::needsTeacher);
-        this.needsLabels = terms.stream().anyMatch(t -> t.kind() == FusedTerm.Kind.CROSS_ENTROPY);
+        this.sparseTeacher = terms.stream().anyMatch(FusedTerm::sparseTeacher);
+        if (sparseTeacher && terms.stream().anyMatch(t -> t.needsTeacher() && !t.sparseTeacher())) {
+            throw new IllegalArgumentException("a fused objective reads either dense teacher logits or a top-k teacher, "
+                    + "not both: " + terms);
+        }
+        this.needsLabels = terms.stream().anyMatch(FusedTerm::needsLabels);
+        this.batchCoupled = terms.stream().anyMatch(FusedTerm::batchCoupled);
     }
 
     /** A fused objective of the given terms, named after their kinds. */
@@ -54,9 +82,9 @@ public final class FusedObjective {
     }
 
     /**
-     * The fused form of an objective at a training progress (temperature schedules are read at
-     * {@code epoch}), or empty when one of its terms has no fused kernel (the caller then uses the
-     * reference path). Term names are the objective's.
+     * The fused form of an objective at a training progress (temperature schedules and DKD's warm-up
+     * are read at {@code epoch}), or empty when one of its terms has no fused kernel (the caller then
+     * uses the reference path). Term names are the objective's.
      */
     public static Optional<FusedObjective> compile(Objective objective, double epoch) {
         List<FusedTerm> out = new ArrayList<>();
@@ -85,6 +113,15 @@ public final class FusedObjective {
             return FusedTerm.generalizedJsd(w, jsd.temperature().at(epoch), jsd.teacherMixWeight());
         } else if (loss instanceof JensenShannon js) {
             return FusedTerm.generalizedJsd(w, js.temperature().at(epoch), 0.5);
+        } else if (loss instanceof Dkd dkd) {
+            return FusedTerm.dkd(w, dkd.temperature().at(epoch), dkd.targetWeight(), dkd.nonTargetWeight(),
+                    Math.max(0.0, dkd.warmupFactor(epoch)));
+        } else if (loss instanceof Ltkd ltkd) {
+            return FusedTerm.ltkd(w, ltkd.temperature().at(epoch), ltkd);
+        } else if (loss instanceof SparseTopKKl kl) {
+            return FusedTerm.sparseTopKKl(w, kl.temperature().at(epoch), kl.teacherTemperature());
+        } else if (loss instanceof SparseTopKTvd tv) {
+            return FusedTerm.sparseTopKTvd(w, tv.temperature().at(epoch), tv.teacherTemperature());
         }
         return null;
     }
@@ -94,9 +131,14 @@ public final class FusedObjective {
         return List.of(terms);
     }
 
-    /** Whether a term reads the teacher's logits. */
+    /** Whether a term reads the teacher (dense logits, or top-k when {@link #sparseTeacher()}). */
     public boolean needsTeacher() {
         return needsTeacher;
+    }
+
+    /** Whether the teacher is a top-k teacher, {@code [k indices | k log-probabilities]} per row. */
+    public boolean sparseTeacher() {
+        return sparseTeacher;
     }
 
     /** Whether a term reads hard labels. */
@@ -104,11 +146,17 @@ public final class FusedObjective {
         return needsLabels;
     }
 
+    /** Whether a term couples the rows (LTKD's rebalancing): the result then has no per-row values. */
+    public boolean batchCoupled() {
+        return batchCoupled;
+    }
+
     /**
      * Evaluates the objective with hard labels given as class indices.
      *
      * @param student student logits, {@code rows × classes}
-     * @param teacher teacher logits of the same shape, or {@code null} when no term reads them
+     * @param teacher teacher logits of the same shape, or a top-k teacher {@code rows × 2k} (indices, then
+     *     log-probabilities), or {@code null} when no term reads it
      * @param labels class index per row, or {@code null} when no term reads labels
      * @param valid which rows count ({@code null}: all); the others get value 0 and a zero gradient
      * @param grad where to write {@code gradScale · d(row value)/d(student row)}, or {@code null} (value only)
@@ -139,18 +187,35 @@ public final class FusedObjective {
         return run(student, teacher, null, oneHot, valid, grad, gradScale);
     }
 
+    private int checkTeacher(DenseRows teacher, int n, int c) {
+        if (!needsTeacher) {
+            return 0;
+        }
+        if (teacher == null) {
+            throw new IllegalArgumentException("objective reads " + (sparseTeacher ? "a top-k teacher" : "teacher_logits")
+                    + ", but none was given");
+        }
+        if (!sparseTeacher) {
+            if (teacher.rows() != n || teacher.width() != c) {
+                throw new IllegalArgumentException("teacher_logits must be " + n + " x " + c
+                        + " like student_logits, got " + teacher.rows() + " x " + teacher.width());
+            }
+            return 0;
+        }
+        int k = teacher.width() / 2;
+        if (teacher.rows() != n || teacher.width() % 2 != 0 || k < 1 || k > c) {
+            throw new IllegalArgumentException("a top-k teacher must be " + n + " x 2k (k indices, then k log-probabilities)"
+                    + " with k in [1, classes=" + c + "], got " + teacher.rows() + " x " + teacher.width());
+        }
+        return k;
+    }
+
     private FusedResult run(DenseRows student, DenseRows teacher, int[] labels, DenseRows oneHot, boolean[] valid,
                             DenseRows grad, double gradScale) {
         Objects.requireNonNull(student, "student must not be null");
         int n = student.rows();
         int c = student.width();
-        if (needsTeacher && teacher == null) {
-            throw new IllegalArgumentException("objective reads teacher_logits, but none were given");
-        }
-        if (needsTeacher && (teacher.rows() != n || teacher.width() != c)) {
-            throw new IllegalArgumentException("teacher_logits must be " + n + " x " + c + " like student_logits, got "
-                    + teacher.rows() + " x " + teacher.width());
-        }
+        int topK = checkTeacher(teacher, n, c);
         if (grad != null && (grad.rows() != n || grad.width() != c)) {
             throw new IllegalArgumentException("gradient must be " + n + " x " + c + ", got " + grad.rows() + " x "
                     + grad.width());
@@ -161,19 +226,31 @@ public final class FusedObjective {
         if (!Double.isFinite(gradScale)) {
             throw new IllegalArgumentException("gradScale must be finite, got " + gradScale);
         }
-        DenseRows t = needsTeacher ? teacher : null;
+        for (FusedTerm t : terms) {
+            if (t.parameters() instanceof FusedTerm.LtkdGroups groups) {
+                groups.checkClasses(c);
+            }
+        }
+        DenseRows tr = needsTeacher ? teacher : null;
         boolean float32 = student.isFloat();
-        double[] rowValues = new double[n];
-        int k = terms.length;
         int chunk = Math.max(1, Math.min(64, n / (8 * Runtime.getRuntime().availableProcessors())));
         int chunks = (n + chunk - 1) / chunk;
-        double[][] termSums = new double[chunks][k];
+        boolean parallel = n * (long) c >= PARALLEL_THRESHOLD;
+        double[][] logRebalance = new double[terms.length][];
+        Batch batch = new Batch(student, tr, grad, gradScale, terms, slot, logRebalance, topK);
+        for (int i = 0; i < terms.length; i++) {
+            if (terms[i].batchCoupled()) {
+                logRebalance[i] = rebalancing(batch, terms[i], valid, float32, chunk, chunks, parallel);
+            }
+        }
+        double[] rowValues = new double[n];
+        double[][] termSums = new double[chunks][slots];
         int[] counts = new int[chunks];
         // small batches run on the calling thread: forking costs more than their work
         IntStream range = IntStream.range(0, chunks);
-        (n * (long) c >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(ci -> {
+        (parallel ? range.parallel() : range).forEach(ci -> {
             RowKernel kernel = kernel(float32);
-            double[] tv = new double[k];
+            double[] tv = new double[slots];
             double[] sums = termSums[ci];
             int end = Math.min(n, (ci + 1) * chunk);
             for (int r = ci * chunk; r < end; r++) {
@@ -191,18 +268,18 @@ public final class FusedObjective {
                                 + label + " at row " + r + (labels == null ? " (a row without a one-hot hard label)" : ""));
                     }
                 }
-                rowValues[r] = kernel.row(student, t, label, r, terms, grad, gradScale, tv);
-                for (int i = 0; i < k; i++) {
+                rowValues[r] = kernel.row(batch, r, label, tv);
+                for (int i = 0; i < slots; i++) {
                     sums[i] += tv[i];
                 }
                 counts[ci]++;
             }
         });
         int count = 0;
-        double[] totals = new double[k];
+        double[] totals = new double[slots];
         for (int ci = 0; ci < chunks; ci++) {
             count += counts[ci];
-            for (int i = 0; i < k; i++) {
+            for (int i = 0; i < slots; i++) {
                 totals[i] += termSums[ci][i];
             }
         }
@@ -211,10 +288,61 @@ public final class FusedObjective {
             sum += v;
         }
         Map<String, Double> named = new LinkedHashMap<>();
-        for (int i = 0; i < k; i++) {
-            named.put(names[i], count == 0 ? 0.0 : totals[i] / count);
+        for (int i = 0; i < terms.length; i++) {
+            named.put(names[i], count == 0 ? 0.0 : totals[slot[i]] / count);
+            String[] parts = terms[i].partNames();
+            for (int p = 0; p < parts.length; p++) {
+                named.put(names[i] + "." + parts[p], count == 0 ? 0.0 : totals[slot[i] + 1 + p] / count);
+            }
         }
-        return new FusedResult(count == 0 ? 0.0 : sum / count, rowValues, count, named);
+        return new FusedResult(count == 0 ? 0.0 : sum / count, batchCoupled ? null : rowValues, count, named);
+    }
+
+    /**
+     * LTKD's rebalancing: {@code log w_g = log(1/G) - log mean_i P_ig} over the valid rows, from the
+     * teacher's group masses ({@code 0} for an empty group or an empty batch).
+     */
+    private static double[] rebalancing(Batch batch, FusedTerm term, boolean[] valid, boolean float32, int chunk,
+                                        int chunks, boolean parallel) {
+        int n = batch.student.rows();
+        double[] logP = new double[3 * n];
+        IntStream range = IntStream.range(0, chunks);
+        (parallel ? range.parallel() : range).forEach(ci -> {
+            RowKernel kernel = kernel(float32);
+            double[] out = new double[3];
+            int end = Math.min(n, (ci + 1) * chunk);
+            for (int r = ci * chunk; r < end; r++) {
+                if (valid == null || valid[r]) {
+                    kernel.groupMasses(batch, r, term, out);
+                    System.arraycopy(out, 0, logP, 3 * r, 3);
+                }
+            }
+        });
+        FusedTerm.LtkdGroups groups = term.ltkdGroups();
+        double[] logW = new double[3];
+        int count = 0;
+        for (int r = 0; r < n; r++) {
+            count += valid == null || valid[r] ? 1 : 0;
+        }
+        for (int g = 0; g < 3; g++) {
+            if (groups.size(g) == 0 || count == 0) {
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int r = 0; r < n; r++) {
+                if (valid == null || valid[r]) {
+                    max = Math.max(max, logP[3 * r + g]);
+                }
+            }
+            double s = 0;
+            for (int r = 0; r < n; r++) {
+                if (valid == null || valid[r]) {
+                    s += Math.exp(logP[3 * r + g] - max);
+                }
+            }
+            logW[g] = -Math.log(groups.nonEmpty()) - (max + Math.log(s) - Math.log(count));
+        }
+        return logW;
     }
 
     private static final ThreadLocal<RowKernel> FLOAT_KERNEL = ThreadLocal.withInitial(() -> Kernels.newKernel(true));

@@ -7,22 +7,25 @@ import org.slf4j.LoggerFactory;
 /**
  * Chooses the row kernel once per JVM and says which, once, in the log:
  * <ul>
- *   <li><b>vector</b> ({@code VectorRowKernel}, float32 data): when the JVM has the incubator module
- *       {@code jdk.incubator.vector} (JDK 17: start it with {@code --add-modules jdk.incubator.vector})
- *       and the system property {@code kd4j.kernels} is not {@code scalar};</li>
- *   <li><b>scalar</b> ({@link ScalarRowKernel}): otherwise, and always for float64 data.</li>
+ *   <li><b>vector</b> ({@code VectorRowKernel} for float32 data, {@code VectorDoubleRowKernel} for
+ *       float64 data): when the JVM has the incubator module {@code jdk.incubator.vector} (JDK 17: start
+ *       it with {@code --add-modules jdk.incubator.vector}) and the system property {@code kd4j.kernels}
+ *       is not {@code scalar};</li>
+ *   <li><b>scalar</b> ({@link ScalarRowKernel}, plain Java in double precision): otherwise.</li>
  * </ul>
- * The vector class is loaded by name only after the module was found, so a JVM without the module
- * never touches it.
+ * The vector classes are loaded by name only after the module was found, so a JVM without the module
+ * never touches them.
  */
 public final class Kernels {
     /** System property: {@code scalar} forces the plain-Java kernel, {@code vector} requires the vector one. */
     public static final String PROPERTY = "kd4j.kernels";
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     private static final String VECTOR_CLASS = "io.kd4j.losses.kernels.VectorRowKernel";
+    private static final String VECTOR_DOUBLE_CLASS = "io.kd4j.losses.kernels.VectorDoubleRowKernel";
     private static final Selection SELECTION = select();
 
-    private record Selection(String name, String detail, Supplier<RowKernel> floatKernel) {
+    private record Selection(String name, String detail, Supplier<RowKernel> floatKernel,
+                             Supplier<RowKernel> doubleKernel) {
     }
 
     private Kernels() {
@@ -51,26 +54,33 @@ public final class Kernels {
     }
 
     private static Selection scalar(String why) {
-        return new Selection("scalar", "plain Java, double precision; " + why, ScalarRowKernel::new);
+        return new Selection("scalar", "plain Java, double precision; " + why, ScalarRowKernel::new,
+                ScalarRowKernel::new);
     }
 
     private static Selection vector() {
         try {
             Class<?> c = Class.forName(VECTOR_CLASS);
-            java.lang.reflect.Constructor<?> ctor = c.getDeclaredConstructor();
-            ctor.setAccessible(true);
-            String detail = (String) invokeStatic(c, "describe");
-            ctor.newInstance(); // fails here, not later, if the vector code cannot run
-            return new Selection("vector", detail, () -> {
-                try {
-                    return (RowKernel) ctor.newInstance();
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("cannot create the vector kernel", e);
-                }
-            });
+            Class<?> d = Class.forName(VECTOR_DOUBLE_CLASS);
+            String detail = invokeStatic(c, "describe") + "; float64: " + invokeStatic(d, "describe");
+            return new Selection("vector", detail, factory(c), factory(d));
         } catch (ReflectiveOperationException | LinkageError e) {
             return scalar("the vector kernel failed to load: " + e);
         }
+    }
+
+    /** A factory of kernels of class {@code c}; it creates one now, so a kernel that cannot run fails here. */
+    private static Supplier<RowKernel> factory(Class<?> c) throws ReflectiveOperationException {
+        java.lang.reflect.Constructor<?> ctor = c.getDeclaredConstructor();
+        ctor.setAccessible(true);
+        ctor.newInstance();
+        return () -> {
+            try {
+                return (RowKernel) ctor.newInstance();
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot create the vector kernel " + c.getSimpleName(), e);
+            }
+        };
     }
 
     private static Object invokeStatic(Class<?> c, String method) throws ReflectiveOperationException {
@@ -79,7 +89,7 @@ public final class Kernels {
         return m.invoke(null);
     }
 
-    /** The kernel used for float32 data: {@code vector} or {@code scalar}. */
+    /** The kernel family in use: {@code vector} or {@code scalar}. */
     public static String active() {
         return SELECTION.name();
     }
@@ -91,7 +101,7 @@ public final class Kernels {
 
     /** A fresh kernel (with its own row buffers) for float32 or float64 data. */
     static RowKernel newKernel(boolean float32) {
-        return float32 ? SELECTION.floatKernel().get() : new ScalarRowKernel();
+        return float32 ? SELECTION.floatKernel().get() : SELECTION.doubleKernel().get();
     }
 
     static void rejectNonFinite(float[] x, int c, String name, int row) {

@@ -13,16 +13,20 @@ abstract class RowKernel {
     static final double TIE = 1e-12;
 
     /**
-     * Evaluates row {@code row}.
+     * Evaluates row {@code row} of a batch.
      *
-     * @param teacher the teacher rows, {@code null} when no term reads them
      * @param label the hard label, or -1 when no term reads one
-     * @param grad where to write {@code gradScale · d(Σ w·l)/ds} for the row, or {@code null} (value only)
-     * @param termValues receives each term's unweighted row value
+     * @param values receives, at each term's {@link Batch#slot slot}, the term's unweighted row value
+     *     followed by its parts ({@link FusedTerm#partNames()})
      * @return the weighted row value {@code Σ w·l}
      */
-    abstract double row(DenseRows student, DenseRows teacher, int label, int row, FusedTerm[] terms,
-                        DenseRows grad, double gradScale, double[] termValues);
+    abstract double row(Batch batch, int row, int label, double[] values);
+
+    /**
+     * LTKD's first pass: the log of the teacher's mass in each class group, {@code log P_g} of one row at
+     * the term's temperature ({@code -inf} for an empty group), into {@code out[0..3)}.
+     */
+    abstract void groupMasses(Batch batch, int row, FusedTerm term, double[] out);
 
     /** {@code log(exp(a) + exp(b))}, stable. */
     static double logAddExp(double a, double b) {
@@ -36,6 +40,14 @@ abstract class RowKernel {
         return m + Math.log1p(Math.exp(-Math.abs(a - b)));
     }
 
+    /** {@code log(1 - exp(x))} for {@code x <= 0}, stable at both ends; {@code -inf} for {@code x >= 0}. */
+    static double log1mExp(double x) {
+        if (x >= 0) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        return x > -0.6931471805599453 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
+    }
+
     /** {@code a · (b - c)} with {@code 0 · anything = 0}. */
     static double weighted(double a, double b, double c) {
         return a == 0 ? 0.0 : a * (b - c);
@@ -43,5 +55,10 @@ abstract class RowKernel {
 
     static double tieSign(double d) {
         return d > TIE ? 1.0 : d < -TIE ? -1.0 : 0.0;
+    }
+
+    /** The log-sum-exp of the three group log-masses that are not {@code -inf}, or {@code -inf}. */
+    static double logSumExp3(double[] x) {
+        return logAddExp(logAddExp(x[0], x[1]), x[2]);
     }
 }

@@ -7,15 +7,19 @@ import java.util.Arrays;
  * copied in). Used for float64 data, and for float32 data when the JDK Vector API is not available.
  * The formulas are those of the catalogue classes, rearranged so that each term needs one pass of
  * exponentials over the row (max-shifted, unnormalised {@code exp} kept in row buffers) and one pass
- * that writes the gradient.
+ * that adds its gradient. DKD and LTKD are in {@link ScalarGroupTerms}, the top-k terms in
+ * {@link ScalarSparseTerms}. {@code VectorDoubleRowKernel} (float64 data when the JVM has the Vector
+ * API) overrides the passes of exponentials and the KD gradient with {@code DoubleVector} loops.
  */
-final class ScalarRowKernel extends RowKernel {
-    private double[] s = new double[0];
-    private double[] t = new double[0];
-    private double[] g = new double[0];
-    private double[] p = new double[0];
-    private double[] q = new double[0];
-    private double[] u = new double[0];
+class ScalarRowKernel extends RowKernel {
+    double[] s = new double[0];
+    double[] t = new double[0];
+    double[] g = new double[0];
+    double[] p = new double[0];
+    double[] q = new double[0];
+    double[] u = new double[0];
+    final SparseTeacherRow sparse = new SparseTeacherRow();
+    final double[] sums = new double[4];
 
     private void ensure(int c) {
         if (s.length < c) {
@@ -29,48 +33,59 @@ final class ScalarRowKernel extends RowKernel {
     }
 
     @Override
-    double row(DenseRows student, DenseRows teacher, int label, int row, FusedTerm[] terms, DenseRows grad,
-               double gradScale, double[] termValues) {
-        int c = student.width();
+    double row(Batch b, int row, int label, double[] values) {
+        int c = b.classes;
         ensure(c);
-        student.read(row, s);
+        b.student.read(row, s);
         double ms = checkedMax(s, c, "student_logits", row);
         double mt = 0;
-        if (teacher != null) {
-            teacher.read(row, t);
+        if (b.denseTeacher()) {
+            b.teacher.read(row, t);
             mt = checkedMax(t, c, "teacher_logits", row);
+        } else if (b.topK > 0) {
+            sparse.load(b.teacher, row, c);
         }
-        boolean wantGrad = grad != null;
+        boolean wantGrad = b.grad != null;
         if (wantGrad) {
             Arrays.fill(g, 0, c, 0.0);
         }
         double total = 0;
-        for (int i = 0; i < terms.length; i++) {
-            FusedTerm term = terms[i];
-            double gw = term.weight() * gradScale;
+        for (int i = 0; i < b.terms.length; i++) {
+            FusedTerm term = b.terms[i];
+            double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
+            double tau = term.temperature();
+            int at = b.slot[i];
             double v = switch (term.kind()) {
                 case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
-                case SOFT_TARGET_KL -> {
-                    double tau = term.temperature();
-                    yield tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
-                }
-                case REVERSE_KL -> reverseKl(c, ms, mt, term.temperature(), wantGrad, gw / term.temperature());
-                case TOTAL_VARIATION -> totalVariation(c, ms, mt, term.temperature(), wantGrad,
-                        gw / term.temperature());
-                case GENERALIZED_JSD -> jsd(c, ms, mt, term.temperature(), term.teacherMixWeight(), wantGrad,
-                        gw / term.temperature());
+                case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
+                case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
+                case TOTAL_VARIATION -> totalVariation(c, ms, mt, tau, wantGrad, gw / tau);
+                case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+                case DKD -> ScalarGroupTerms.dkd(this, c, label, term, wantGrad, gw, values, at);
+                case LTKD -> ScalarGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
+                case SPARSE_TOP_K_KL -> ScalarSparseTerms.kl(this, c, ms, term, wantGrad, gw);
+                case SPARSE_TOP_K_TVD -> ScalarSparseTerms.tvd(this, c, ms, term, wantGrad, gw);
             };
-            termValues[i] = v;
+            values[at] = v;
             total += term.weight() * v;
         }
         if (wantGrad) {
-            grad.write(row, g);
+            b.grad.write(row, g);
         }
         return total;
     }
 
+    @Override
+    void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
+        int c = b.classes;
+        ensure(c);
+        b.teacher.read(row, t);
+        checkedMax(t, c, "teacher_logits", row);
+        ScalarGroupTerms.teacherGroupMasses(this, c, term, out);
+    }
+
     /** The row maximum; a non-finite value anywhere in the row is an error naming it. */
-    private static double checkedMax(double[] x, int c, String name, int row) {
+    double checkedMax(double[] x, int c, String name, int row) {
         double max = Double.NEGATIVE_INFINITY;
         double min = Double.POSITIVE_INFINITY;
         for (int j = 0; j < c; j++) {
@@ -83,8 +98,8 @@ final class ScalarRowKernel extends RowKernel {
         return max;
     }
 
-    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
-    private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
+    /** Fills q with exp(s - ms); returns {Σ q, Σ s}. */
+    double[] studentExps(int c, double ms) {
         double z = 0;
         double sum = 0;
         for (int j = 0; j < c; j++) {
@@ -93,21 +108,41 @@ final class ScalarRowKernel extends RowKernel {
             z += b;
             sum += s[j];
         }
+        sums[0] = z;
+        sums[1] = sum;
+        return sums;
+    }
+
+    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
+    private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
+        double[] zs = studentExps(c, ms);
+        double z = zs[0];
+        double sum = zs[1];
         double lse = ms + Math.log(z);
         double uniform = e / c;
         double value = lse - (1 - e) * s[label] - uniform * sum;
         if (wantGrad) {
-            double iz = 1 / z;
-            for (int j = 0; j < c; j++) {
-                g[j] += gw * (q[j] * iz - uniform);
-            }
+            addScaled(c, gw / z, 0.0, -gw * uniform);
             g[label] -= gw * (1 - e);
         }
         return value;
     }
 
+    /** {@code g += kq q + kp p + k0} ({@code p} is not read when {@code kp} is 0). */
+    void addScaled(int c, double kq, double kp, double k0) {
+        if (kp == 0) {
+            for (int j = 0; j < c; j++) {
+                g[j] += kq * q[j] + k0;
+            }
+        } else {
+            for (int j = 0; j < c; j++) {
+                g[j] += kq * q[j] + kp * p[j] + k0;
+            }
+        }
+    }
+
     /** Fills p, q with the unnormalised exp of (t - mt)/T and (s - ms)/T; returns {zt, zs, Σ p(t-s), Σ q(s-t)}. */
-    private double[] exps(int c, double ms, double mt, double tau, double[] out) {
+    double[] exps(int c, double ms, double mt, double tau) {
         double inv = 1 / tau;
         double zt = 0;
         double zs = 0;
@@ -124,34 +159,28 @@ final class ScalarRowKernel extends RowKernel {
             pd += a * d;
             qd -= b * d;
         }
-        out[0] = zt;
-        out[1] = zs;
-        out[2] = pd;
-        out[3] = qd;
-        return out;
+        sums[0] = zt;
+        sums[1] = zs;
+        sums[2] = pd;
+        sums[3] = qd;
+        return sums;
     }
-
-    private final double[] sums = new double[4];
 
     /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */
     private double forwardKl(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau, sums);
+        double[] z = exps(c, ms, mt, tau);
         double lseT = mt / tau + Math.log(z[0]);
         double lseS = ms / tau + Math.log(z[1]);
         double kl = z[2] / (tau * z[0]) - lseT + lseS;
         if (wantGrad) {
-            double it = 1 / z[0];
-            double is = 1 / z[1];
-            for (int j = 0; j < c; j++) {
-                g[j] += gw * (q[j] * is - p[j] * it);
-            }
+            addScaled(c, gw / z[1], -gw / z[0], 0.0);
         }
         return kl;
     }
 
     /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
     private double reverseKl(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau, sums);
+        double[] z = exps(c, ms, mt, tau);
         double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]); // lseT - lseS
         double kl = z[3] / (tau * z[1]) + shift;
         if (wantGrad) {
@@ -166,7 +195,7 @@ final class ScalarRowKernel extends RowKernel {
 
     /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
     private double totalVariation(int c, double ms, double mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau, sums);
+        double[] z = exps(c, ms, mt, tau);
         double it = 1 / z[0];
         double is = 1 / z[1];
         double sum = 0;
@@ -195,7 +224,7 @@ final class ScalarRowKernel extends RowKernel {
         if (beta == 1) {
             return reverseKl(c, ms, mt, tau, wantGrad, gw);
         }
-        double[] z = exps(c, ms, mt, tau, sums);
+        double[] z = exps(c, ms, mt, tau);
         double inv = 1 / tau;
         double lzt = Math.log(z[0]);
         double lzs = Math.log(z[1]);

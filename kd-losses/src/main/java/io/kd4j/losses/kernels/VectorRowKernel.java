@@ -1,5 +1,7 @@
 package io.kd4j.losses.kernels;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -13,20 +15,43 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Same formulas as {@link ScalarRowKernel}, computed in float lanes of the preferred species;
  * every sum over a row is accumulated in float lanes over at most {@value RowKernel#BLOCK} values and
- * then added to a double, so the per-row accumulation is in double. A row with a generalized-JSD term
- * at 0 &lt; β &lt; 1 (one logarithm per class) is handed to the scalar kernel.
+ * then added to a double, so the per-row accumulation is in double. Per row:
+ * <ol>
+ *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
+ *       them into this thread's row buffers and finds their maxima and minima (a NaN or ±inf is an error);</li>
+ *   <li>per term, one pass of exponentials ({@code VectorOperators.EXP}, SVML on x86) stores the
+ *       unnormalised {@code exp} values, block by block followed by the block's sums while it is in L1;</li>
+ *   <li>one pass per term adds the term's gradient into the gradient row (the first term writes it, so
+ *       it is never zeroed), which is copied into the ND4J gradient buffer once.</li>
+ * </ol>
+ * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less): SVML's
+ * {@code exp} takes a slow path, 10-20 times slower, for arguments that underflow, which rows with a
+ * logit range beyond {@code 87 T} would otherwise hit. The clamped value differs from the exact one by
+ * less than {@code 1.2e-38}, next to a normaliser of at least 1. DKD, LTKD and the top-k terms are in
+ * {@link VectorGroupTerms}.
  */
 final class VectorRowKernel extends RowKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length();
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final float EXP_FLOOR = -87.3f;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    private final ScalarRowKernel scalar = new ScalarRowKernel();
-    private float[] s = new float[0];
-    private float[] t = new float[0];
-    private float[] g = new float[0];
-    private float[] p = new float[0];
-    private float[] q = new float[0];
-    private final double[] sums = new double[4];
+    float[] s = new float[0];
+    float[] t = new float[0];
+    float[] g = new float[0];
+    float[] p = new float[0];
+    float[] q = new float[0];
+    float[] u = new float[0];
+    final SparseTeacherRow sparse = new SparseTeacherRow();
+    final double[] sums = new double[4];
+    /** Whether the next gradient contribution replaces the gradient row (no term has written it yet). */
+    boolean first;
+    /**
+     * Where the term being evaluated writes its gradient: the row buffer {@code g} (null), or, for the
+     * last term, straight into the off-heap gradient buffer from float index {@link #outAt} on.
+     */
+    private ByteBuffer out;
+    private int outAt;
 
     /** The lane count, for the log line. */
     static String describe() {
@@ -40,148 +65,197 @@ final class VectorRowKernel extends RowKernel {
             g = new float[c];
             p = new float[c];
             q = new float[c];
+            u = new float[c];
         }
     }
 
     @Override
-    double row(DenseRows student, DenseRows teacher, int label, int row, FusedTerm[] terms, DenseRows grad,
-               double gradScale, double[] termValues) {
-        for (FusedTerm term : terms) {
-            if (term.kind() == FusedTerm.Kind.GENERALIZED_JSD && term.teacherMixWeight() > 0
-                    && term.teacherMixWeight() < 1) {
-                return scalar.row(student, teacher, label, row, terms, grad, gradScale, termValues);
-            }
-        }
-        int c = student.width();
+    double row(Batch b, int row, int label, double[] values) {
+        int c = b.classes;
         ensure(c);
-        student.read(row, s);
-        float ms = checkedMax(s, c, "student_logits", row);
+        float ms = load(b.student, row, s, c, "student_logits");
         float mt = 0;
-        if (teacher != null) {
-            teacher.read(row, t);
-            mt = checkedMax(t, c, "teacher_logits", row);
+        if (b.denseTeacher()) {
+            mt = load(b.teacher, row, t, c, "teacher_logits");
+        } else if (b.topK > 0) {
+            sparse.load(b.teacher, row, c);
         }
-        boolean wantGrad = grad != null;
-        if (wantGrad) {
-            Arrays.fill(g, 0, c, 0f);
-        }
+        boolean wantGrad = b.grad != null;
+        boolean direct = wantGrad && b.grad.bytes() != null;
+        first = true;
+        outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
-        for (int i = 0; i < terms.length; i++) {
-            FusedTerm term = terms[i];
-            double gw = term.weight() * gradScale;
+        for (int i = 0; i < b.terms.length; i++) {
+            FusedTerm term = b.terms[i];
+            out = direct && i == b.terms.length - 1 ? b.grad.bytes() : null;
+            double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double tau = term.temperature();
+            int at = b.slot[i];
             double v = switch (term.kind()) {
                 case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
                 case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
                 case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
                 case TOTAL_VARIATION -> totalVariation(c, ms, mt, tau, wantGrad, gw / tau);
-                case GENERALIZED_JSD -> term.teacherMixWeight() == 0
-                        ? forwardKl(c, ms, mt, tau, wantGrad, gw / tau)
-                        : reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
+                case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+                case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
+                case LTKD -> VectorGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
+                case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
             };
-            termValues[i] = v;
+            values[at] = v;
             total += term.weight() * v;
         }
-        if (wantGrad) {
-            grad.write(row, g);
+        out = null;
+        if (wantGrad && first) {
+            Arrays.fill(g, 0, c, 0f);
+        }
+        if (wantGrad && (!direct || first)) {
+            b.grad.write(row, g);
         }
         return total;
     }
 
-    /** The row maximum; a non-finite value anywhere in the row is an error naming it. */
-    private static float checkedMax(float[] x, int c, String name, int row) {
-        int upper = S.loopBound(c);
+    @Override
+    void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
+        int c = b.classes;
+        ensure(c);
+        load(b.teacher, row, t, c, "teacher_logits");
+        VectorGroupTerms.teacherGroupMasses(this, c, term, out);
+    }
+
+    /**
+     * Copies a row into {@code dst} (vector loads straight from the off-heap buffer when there is one)
+     * and returns its maximum; a non-finite value anywhere in the row is an error naming it.
+     */
+    private static float load(DenseRows rows, int row, float[] dst, int c, String name) {
+        int up = S.loopBound(c);
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         FloatVector vmin = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
-        for (int j = 0; j < upper; j += L) {
-            FloatVector v = FloatVector.fromArray(S, x, j);
-            vmax = vmax.max(v);
-            vmin = vmin.min(v);
+        ByteBuffer bytes = rows.bytes();
+        float[] array = rows.array();
+        int at = rows.start(row);
+        int j = 0;
+        if (bytes != null) {
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
+                v.intoArray(dst, j);
+                vmax = vmax.max(v);
+                vmin = vmin.min(v);
+            }
+            for (; j < c; j++) {
+                dst[j] = bytes.getFloat(4 * (at + j));
+            }
+        } else if (array != null) {
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromArray(S, array, at + j);
+                v.intoArray(dst, j);
+                vmax = vmax.max(v);
+                vmin = vmin.min(v);
+            }
+            System.arraycopy(array, at + up, dst, up, c - up);
+        } else {
+            rows.read(row, dst);
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromArray(S, dst, j);
+                vmax = vmax.max(v);
+                vmin = vmin.min(v);
+            }
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
         float min = vmin.reduceLanes(VectorOperators.MIN);
-        for (int j = upper; j < c; j++) {
-            max = Math.max(max, x[j]);
-            min = Math.min(min, x[j]);
+        for (j = up; j < c; j++) {
+            max = Math.max(max, dst[j]);
+            min = Math.min(min, dst[j]);
         }
         if (!Float.isFinite(max) || !Float.isFinite(min)) {
-            Kernels.rejectNonFinite(x, c, name, row);
+            Kernels.rejectNonFinite(dst, c, name, row);
         }
         return max;
     }
 
-    private double crossEntropy(int c, float ms, int label, double e, boolean wantGrad, double gw) {
-        int upper = S.loopBound(c);
-        FloatVector vms = FloatVector.broadcast(S, ms);
-        double z = 0;
-        double sum = 0;
-        int j = 0;
-        while (j < upper) {
-            int end = Math.min(upper, j + BLOCK);
-            FloatVector az = FloatVector.zero(S);
-            FloatVector as = FloatVector.zero(S);
-            for (; j < end; j += L) {
-                FloatVector sv = FloatVector.fromArray(S, s, j);
-                FloatVector b = sv.sub(vms).lanewise(VectorOperators.EXP);
-                b.intoArray(q, j);
-                az = az.add(b);
-                as = as.add(sv);
-            }
-            z += az.reduceLanes(VectorOperators.ADD);
-            sum += as.reduceLanes(VectorOperators.ADD);
+    /** Stores gradient lanes {@code [j, j + L)}. */
+    void store(FloatVector v, int j) {
+        if (out != null) {
+            v.intoByteBuffer(out, 4 * (outAt + j), ORDER);
+        } else {
+            v.intoArray(g, j);
         }
-        for (; j < c; j++) {
-            float b = (float) Math.exp(s[j] - ms);
-            q[j] = b;
-            z += b;
-            sum += s[j];
-        }
-        double lse = ms + Math.log(z);
-        double uniform = e / c;
-        double value = lse - (1 - e) * s[label] - uniform * sum;
-        if (wantGrad) {
-            FloatVector k = FloatVector.broadcast(S, (float) (gw / z));
-            FloatVector off = FloatVector.broadcast(S, (float) (gw * uniform));
-            for (j = 0; j < upper; j += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, j);
-                FloatVector.fromArray(S, q, j).fma(k, gv).sub(off).intoArray(g, j);
-            }
-            for (; j < c; j++) {
-                g[j] += (float) (gw * (q[j] / z - uniform));
-            }
-            g[label] -= (float) (gw * (1 - e));
-        }
-        return value;
     }
 
-    /** Unnormalised exps into p, q; sums {zt, zs, Σ p(t-s), Σ q(s-t)}. */
-    private double[] exps(int c, float ms, float mt, double tau) {
+    /** Stores the gradient of class {@code j}. */
+    void store(int j, float v) {
+        if (out != null) {
+            out.putFloat(4 * (outAt + j), v);
+        } else {
+            g[j] = v;
+        }
+    }
+
+    /** Adds {@code d} to the gradient of class {@code j} written by the current term. */
+    void addAt(int j, float d) {
+        if (out != null) {
+            int at = 4 * (outAt + j);
+            out.putFloat(at, out.getFloat(at) + d);
+        } else {
+            g[j] += d;
+        }
+    }
+
+    /** The maximum of {@code x[0, c)}. */
+    static float max(float[] x, int c) {
+        int up = S.loopBound(c);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < up; j += L) {
+            vmax = vmax.max(FloatVector.fromArray(S, x, j));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (int j = up; j < c; j++) {
+            max = Math.max(max, x[j]);
+        }
+        return max;
+    }
+
+    /** {@code exp(max(x, EXP_FLOOR))} for the scalar tail of a row. */
+    static float exp(float x) {
+        return (float) Math.exp(Math.max(x, EXP_FLOOR));
+    }
+
+    /**
+     * Unnormalised softmax pair: {@code p = exp((t - mt) / T)}, {@code q = exp((s - ms) / T)}, except
+     * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
+     */
+    double[] pairExps(int c, float ms, float mt, double tau, int ex) {
         float inv = (float) (1 / tau);
-        int upper = S.loopBound(c);
+        int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector nmt = FloatVector.broadcast(S, -mt * inv);
-        FloatVector nms = FloatVector.broadcast(S, -ms * inv);
+        FloatVector vmt = FloatVector.broadcast(S, mt);
+        FloatVector vms = FloatVector.broadcast(S, ms);
+        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
         double zt = 0;
         double zs = 0;
         double pd = 0;
         double qd = 0;
-        int j = 0;
-        while (j < upper) {
-            int end = Math.min(upper, j + BLOCK);
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            for (int j = j0; j < end; j += L) {
+                FloatVector.fromArray(S, t, j).sub(vmt).mul(vinv).max(floor).lanewise(VectorOperators.EXP)
+                        .intoArray(p, j);
+                FloatVector.fromArray(S, s, j).sub(vms).mul(vinv).max(floor).lanewise(VectorOperators.EXP)
+                        .intoArray(q, j);
+            }
+            if (ex >= j0 && ex < end) {
+                p[ex] = 0f;
+                q[ex] = 0f;
+            }
             FloatVector azt = FloatVector.zero(S);
             FloatVector azs = FloatVector.zero(S);
             FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
-            for (; j < end; j += L) {
-                FloatVector tv = FloatVector.fromArray(S, t, j);
-                FloatVector sv = FloatVector.fromArray(S, s, j);
-                FloatVector a = tv.fma(vinv, nmt).lanewise(VectorOperators.EXP);
-                FloatVector b = sv.fma(vinv, nms).lanewise(VectorOperators.EXP);
-                a.intoArray(p, j);
-                b.intoArray(q, j);
+            for (int j = j0; j < end; j += L) {
+                FloatVector a = FloatVector.fromArray(S, p, j);
+                FloatVector b = FloatVector.fromArray(S, q, j);
+                FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
                 azt = azt.add(a);
                 azs = azs.add(b);
-                FloatVector d = tv.sub(sv);
                 apd = a.fma(d, apd);
                 aqd = b.fma(d, aqd);
             }
@@ -190,9 +264,9 @@ final class VectorRowKernel extends RowKernel {
             pd += apd.reduceLanes(VectorOperators.ADD);
             qd -= aqd.reduceLanes(VectorOperators.ADD);
         }
-        for (; j < c; j++) {
-            float a = (float) Math.exp((t[j] - mt) * inv);
-            float b = (float) Math.exp((s[j] - ms) * inv);
+        for (int j = up; j < c; j++) {
+            float a = j == ex ? 0f : exp((t[j] - mt) * inv);
+            float b = j == ex ? 0f : exp((s[j] - ms) * inv);
             p[j] = a;
             q[j] = b;
             zt += a;
@@ -208,65 +282,119 @@ final class VectorRowKernel extends RowKernel {
         return sums;
     }
 
+    /** {@code g (= or +=) kq q + kp p}. */
+    void addScaled(int c, float kq, float kp) {
+        int up = S.loopBound(c);
+        FloatVector vq = FloatVector.broadcast(S, kq);
+        FloatVector vp = FloatVector.broadcast(S, kp);
+        boolean replace = first;
+        for (int j = 0; j < up; j += L) {
+            FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+            store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
+        }
+        for (int j = up; j < c; j++) {
+            store(j, (replace ? 0f : g[j]) + kq * q[j] + kp * p[j]);
+        }
+        first = false;
+    }
+
+    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
+    private double crossEntropy(int c, float ms, int label, double e, boolean wantGrad, double gw) {
+        int up = S.loopBound(c);
+        FloatVector vms = FloatVector.broadcast(S, ms);
+        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
+        double z = 0;
+        double sum = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector az = FloatVector.zero(S);
+            FloatVector as = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector sv = FloatVector.fromArray(S, s, j);
+                FloatVector b = sv.sub(vms).max(floor).lanewise(VectorOperators.EXP);
+                b.intoArray(q, j);
+                az = az.add(b);
+                as = as.add(sv);
+            }
+            z += az.reduceLanes(VectorOperators.ADD);
+            sum += as.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            float b = exp(s[j] - ms);
+            q[j] = b;
+            z += b;
+            sum += s[j];
+        }
+        double lse = ms + Math.log(z);
+        double uniform = e / c;
+        double value = lse - (1 - e) * s[label] - uniform * sum;
+        if (wantGrad) {
+            FloatVector k = FloatVector.broadcast(S, (float) (gw / z));
+            FloatVector off = FloatVector.broadcast(S, (float) (-gw * uniform));
+            boolean replace = first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector acc = replace ? off : FloatVector.fromArray(S, g, j).add(off);
+                store(FloatVector.fromArray(S, q, j).fma(k, acc), j);
+            }
+            for (int j = up; j < c; j++) {
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (q[j] / z - uniform)));
+            }
+            addAt(label, (float) (-gw * (1 - e)));
+            first = false;
+        }
+        return value;
+    }
+
+    /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */
     private double forwardKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau);
+        double[] z = pairExps(c, ms, mt, tau, -1);
         double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + Math.log(z[1]));
         if (wantGrad) {
-            int upper = S.loopBound(c);
-            FloatVector ks = FloatVector.broadcast(S, (float) (gw / z[1]));
-            FloatVector kt = FloatVector.broadcast(S, (float) (-gw / z[0]));
-            int j = 0;
-            for (; j < upper; j += L) {
-                FloatVector gv = FloatVector.fromArray(S, g, j);
-                gv = FloatVector.fromArray(S, q, j).fma(ks, gv);
-                FloatVector.fromArray(S, p, j).fma(kt, gv).intoArray(g, j);
-            }
-            for (; j < c; j++) {
-                g[j] += (float) (gw * (q[j] / z[1] - p[j] / z[0]));
-            }
+            addScaled(c, (float) (gw / z[1]), (float) (-gw / z[0]));
         }
         return kl;
     }
 
+    /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
     private double reverseKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau);
+        double[] z = pairExps(c, ms, mt, tau, -1);
         double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
         double kl = z[3] / (tau * z[1]) + shift;
         if (wantGrad) {
-            int upper = S.loopBound(c);
+            int up = S.loopBound(c);
             float inv = (float) (1 / tau);
             FloatVector vinv = FloatVector.broadcast(S, inv);
             FloatVector k = FloatVector.broadcast(S, (float) (gw / z[1]));
             FloatVector sk = FloatVector.broadcast(S, (float) (shift - kl));
-            int j = 0;
-            for (; j < upper; j += L) {
-                FloatVector sv = FloatVector.fromArray(S, s, j);
-                FloatVector tv = FloatVector.fromArray(S, t, j);
-                FloatVector inner = sv.sub(tv).fma(vinv, sk);
-                FloatVector gv = FloatVector.fromArray(S, g, j);
-                FloatVector.fromArray(S, q, j).mul(k).fma(inner, gv).intoArray(g, j);
+            boolean replace = first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector inner = FloatVector.fromArray(S, s, j).sub(FloatVector.fromArray(S, t, j)).fma(vinv, sk);
+                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+                store(FloatVector.fromArray(S, q, j).mul(k).fma(inner, acc), j);
             }
-            for (; j < c; j++) {
-                g[j] += (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl));
+            for (int j = up; j < c; j++) {
+                store(j, (replace ? 0f : g[j])
+                        + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl)));
             }
+            first = false;
         }
         return kl;
     }
 
+    /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
     private double totalVariation(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = exps(c, ms, mt, tau);
-        int upper = S.loopBound(c);
+        double[] z = pairExps(c, ms, mt, tau, -1);
+        int up = S.loopBound(c);
         FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
         FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
         FloatVector half = FloatVector.broadcast(S, 0.5f);
         double sum = 0;
         double su = 0;
-        int j = 0;
-        while (j < upper) {
-            int end = Math.min(upper, j + BLOCK);
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
             FloatVector asum = FloatVector.zero(S);
             FloatVector asu = FloatVector.zero(S);
-            for (; j < end; j += L) {
+            for (int j = j0; j < end; j += L) {
                 FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
                 asum = asum.add(d.abs());
@@ -275,28 +403,106 @@ final class VectorRowKernel extends RowKernel {
             sum += asum.reduceLanes(VectorOperators.ADD);
             su += asu.reduceLanes(VectorOperators.ADD);
         }
-        for (int r = j; r < c; r++) {
-            double qj = q[r] / z[1];
-            double d = qj - p[r] / z[0];
+        for (int j = up; j < c; j++) {
+            double qj = q[j] / z[1];
+            double d = qj - p[j] / z[0];
             sum += Math.abs(d);
             su += 0.5 * qj * tieSign(d);
         }
         if (wantGrad) {
             FloatVector vgw = FloatVector.broadcast(S, (float) gw);
             FloatVector vsu = FloatVector.broadcast(S, (float) su);
-            for (j = 0; j < upper; j += L) {
+            boolean replace = first;
+            for (int j = 0; j < up; j += L) {
                 FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
-                FloatVector u = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
-                u.fma(vgw, FloatVector.fromArray(S, g, j)).intoArray(g, j);
+                FloatVector du = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
+                store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
             }
-            for (; j < c; j++) {
+            for (int j = up; j < c; j++) {
                 double qj = q[j] / z[1];
                 double d = qj - p[j] / z[0];
-                g[j] += (float) (gw * (0.5 * qj * tieSign(d) - qj * su));
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * tieSign(d) - qj * su)));
             }
+            first = false;
         }
         return 0.5 * sum;
+    }
+
+    /**
+     * Generalized JSD (TRL's special cases at β = 0 and β = 1): with m = βp + (1-β)q,
+     * {@code β KL(p ‖ m) + (1-β) KL(q ‖ m)}; gradient {@code gw (u - q Σu)}, {@code u = (1-β) q (log q - log m)}.
+     * {@code m} is floored at the smallest normal float before its logarithm, which only touches
+     * classes whose probabilities are both below 1.2e-38.
+     */
+    private double jsd(int c, float ms, float mt, double tau, double beta, boolean wantGrad, double gw) {
+        if (beta == 0) {
+            return forwardKl(c, ms, mt, tau, wantGrad, gw);
+        }
+        if (beta == 1) {
+            return reverseKl(c, ms, mt, tau, wantGrad, gw);
+        }
+        double[] z = pairExps(c, ms, mt, tau, -1);
+        int up = S.loopBound(c);
+        float inv = (float) (1 / tau);
+        float lzt = (float) Math.log(z[0]);
+        float lzs = (float) Math.log(z[1]);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vmt = FloatVector.broadcast(S, mt);
+        FloatVector vms = FloatVector.broadcast(S, ms);
+        FloatVector nlzt = FloatVector.broadcast(S, -lzt);
+        FloatVector nlzs = FloatVector.broadcast(S, -lzs);
+        FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
+        FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
+        FloatVector vb = FloatVector.broadcast(S, (float) beta);
+        FloatVector vb1 = FloatVector.broadcast(S, (float) (1 - beta));
+        FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
+        double value = 0;
+        double su = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector av = FloatVector.zero(S);
+            FloatVector au = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector pj = FloatVector.fromArray(S, p, j).mul(vit);
+                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector logP = FloatVector.fromArray(S, t, j).sub(vmt).fma(vinv, nlzt);
+                FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
+                FloatVector logM = pj.fma(vb, qj.mul(vb1)).max(tiny).lanewise(VectorOperators.LOG);
+                FloatVector uj = qj.mul(vb1).mul(logQ.sub(logM));
+                uj.intoArray(u, j);
+                av = pj.mul(vb).fma(logP.sub(logM), av.add(uj));
+                au = au.add(uj);
+            }
+            value += av.reduceLanes(VectorOperators.ADD);
+            su += au.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            double pj = p[j] / z[0];
+            double qj = q[j] / z[1];
+            double logP = (t[j] - mt) * (double) inv - lzt;
+            double logQ = (s[j] - ms) * (double) inv - lzs;
+            double logM = Math.log(Math.max(beta * pj + (1 - beta) * qj, Float.MIN_NORMAL));
+            double uj = (1 - beta) * weighted(qj, logQ, logM);
+            u[j] = (float) uj;
+            value += beta * weighted(pj, logP, logM) + uj;
+            su += uj;
+        }
+        if (wantGrad) {
+            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
+            FloatVector vsu = FloatVector.broadcast(S, (float) su);
+            boolean replace = first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
+                store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
+            }
+            for (int j = up; j < c; j++) {
+                store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
+            }
+            first = false;
+        }
+        return value;
     }
 
     private static FloatVector sign(FloatVector d) {

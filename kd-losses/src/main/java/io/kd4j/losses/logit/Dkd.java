@@ -86,6 +86,21 @@ public final class Dkd extends RowwiseLogitLoss {
         return p.flag("standardize", false) ? new StandardizedLogits(dkd) : dkd;
     }
 
+    /** alpha, the weight of TCKD (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public double targetWeight() {
+        return targetWeight;
+    }
+
+    /** beta, the weight of NCKD. */
+    public double nonTargetWeight() {
+        return nonTargetWeight;
+    }
+
+    /** The temperature schedule. */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
     /** The warm-up factor {@code min(epoch / warmupEpochs, 1)} at a 1-based epoch. */
     public double warmupFactor(double epoch) {
         return Math.min(epoch / warmupEpochs, 1.0);

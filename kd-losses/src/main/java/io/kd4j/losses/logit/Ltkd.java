@@ -239,14 +239,47 @@ public final class Ltkd extends LogitLoss {
         return groups.clone();
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
+    /** alpha, the weight of the cross-group KL. */
+    public double crossGroupWeight() {
+        return crossGroupWeight;
+    }
+
+    /** beta, the weight of the within-group KLs. */
+    public double withinGroupWeight() {
+        return withinGroupWeight;
+    }
+
+    /** Whether the teacher's group masses are rebalanced with batch statistics (which couples the rows). */
+    public boolean rebalance() {
+        return rebalance;
+    }
+
+    /** Whether every group's within-group KL counts the same (else weighted by the teacher's group mass). */
+    public boolean reweight() {
+        return reweight;
+    }
+
+    /**
+     * Rejects logits whose class count differs from the number of class groups, naming the parameter
+     * the groups came from ({@code classCounts} or {@code classGroups}).
+     */
+    public void checkClasses(int classes) {
+        if (classes != groups.length) {
+            throw new IllegalArgumentException(name() + ": " + (classCounts != null ? "classCounts" : "classGroups")
+                    + " has " + groups.length + " entries but the logits have " + classes + " classes");
+        }
+    }
+
     @Override
     public RowsResult evaluate(LogitRows rows, double epoch) {
         int n = rows.count();
         int c = rows.classes();
-        if (c != groups.length) {
-            throw new IllegalArgumentException(name() + ": " + (classCounts != null ? "classCounts" : "classGroups")
-                    + " has " + groups.length + " entries but the logits have " + c + " classes");
-        }
+        checkClasses(c);
         double tau = temperature.at(epoch);
         double[] s = rows.student();
         double[] t = rows.teacher();

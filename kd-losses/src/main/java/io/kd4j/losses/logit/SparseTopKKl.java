@@ -105,6 +105,16 @@ public final class SparseTopKKl extends RowwiseLogitLoss {
         return tau * tau * value;
     }
 
+    /** The temperature schedule (read by the fused kernels of {@code io.kd4j.losses.kernels}). */
+    public TemperatureSchedule temperature() {
+        return temperature;
+    }
+
+    /** 0 (the stored log-probabilities are at the loss's temperature), or the temperature they were taken at. */
+    public double teacherTemperature() {
+        return teacherTemperature;
+    }
+
     @Override
     public String name() {
         return "SparseTopKKl";

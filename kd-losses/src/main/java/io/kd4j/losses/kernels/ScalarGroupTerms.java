@@ -1,0 +1,202 @@
+package io.kd4j.losses.kernels;
+
+/**
+ * DKD and LTKD in the plain-Java kernel (double precision), on the row buffers of a
+ * {@link ScalarRowKernel}: the student row in {@code s}, the teacher row in {@code t}; the gradient is
+ * added to {@code g}. Both split the softmax into parts (target / non-target classes; head, medium,
+ * tail groups), and each part is max-shifted by its own maximum, so a part whose mass is far below the
+ * row's largest logit keeps its exact value, as the catalogue classes do in log space.
+ */
+final class ScalarGroupTerms {
+    private ScalarGroupTerms() {
+    }
+
+    /**
+     * {@link io.kd4j.losses.logit.Dkd}: {@code w T² (α TCKD + β NCKD)}; writes the parts
+     * {@code w T² α TCKD} and {@code w T² β NCKD} after the value.
+     */
+    static double dkd(ScalarRowKernel k, int c, int y, FusedTerm term, boolean wantGrad, double gw, double[] values,
+                      int at) {
+        if (c < 2) {
+            throw new IllegalArgumentException("Dkd: needs at least 2 classes (a target and a non-target), got " + c);
+        }
+        double[] s = k.s;
+        double[] t = k.t;
+        double[] p = k.p;
+        double[] q = k.q;
+        double tau = term.temperature();
+        double inv = 1 / tau;
+        double msn = Double.NEGATIVE_INFINITY;
+        double mtn = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < c; j++) {
+            if (j != y) {
+                msn = Math.max(msn, s[j]);
+                mtn = Math.max(mtn, t[j]);
+            }
+        }
+        double zsn = 0;
+        double ztn = 0;
+        double pd = 0;
+        for (int j = 0; j < c; j++) {
+            double a = j == y ? 0.0 : Math.exp((t[j] - mtn) * inv);
+            double b = j == y ? 0.0 : Math.exp((s[j] - msn) * inv);
+            p[j] = a;
+            q[j] = b;
+            ztn += a;
+            zsn += b;
+            pd += a == 0 ? 0.0 : a * (t[j] - s[j]);
+        }
+        double lseNonT = mtn * inv + Math.log(ztn);
+        double lseNonS = msn * inv + Math.log(zsn);
+        double lseT = RowKernel.logAddExp(lseNonT, t[y] * inv);
+        double lseS = RowKernel.logAddExp(lseNonS, s[y] * inv);
+        double logBs1 = s[y] * inv - lseS;
+        double logBs2 = lseNonS - lseS;
+        double logBt1 = t[y] * inv - lseT;
+        double logBt2 = lseNonT - lseT;
+        double bt1 = Math.exp(logBt1);
+        double bt2 = Math.exp(logBt2);
+        double tckd = klTerm(bt1, logBt1, logBs1) + klTerm(bt2, logBt2, logBs2);
+        double nckd = pd / (tau * ztn) - lseNonT + lseNonS;
+        FusedTerm.DkdWeights w = term.dkdWeights();
+        double alpha = w.targetWeight();
+        double beta = w.nonTargetWeight();
+        double scale = w.warmupFactor() * tau * tau;
+        if (wantGrad) {
+            double gs = gw * w.warmupFactor() * tau;
+            double bs2 = Math.exp(logBs2);
+            double is = 1 / zsn;
+            double it = 1 / ztn;
+            for (int j = 0; j < c; j++) {
+                double qHat = q[j] * is;
+                k.g[j] += gs * (alpha * qHat * (bs2 - bt2) + beta * (qHat - p[j] * it));
+            }
+            k.g[y] += gs * alpha * (Math.exp(logBs1) - bt1);
+        }
+        double tTerm = scale * alpha * tckd;
+        double nTerm = scale * beta * nckd;
+        values[at + 1] = tTerm;
+        values[at + 2] = nTerm;
+        return tTerm + nTerm;
+    }
+
+    /** {@code p (log p - log q)} with the limit 0 at {@code p = 0}. */
+    private static double klTerm(double p, double logP, double logQ) {
+        return p > 0 ? p * (logP - logQ) : 0.0;
+    }
+
+    /** Fills {@code out} with the per-group maxima of {@code x} ({@code -inf} for an empty group). */
+    private static void groupMax(double[] x, int c, FusedTerm.LtkdGroups groups, double[] out) {
+        out[0] = Double.NEGATIVE_INFINITY;
+        out[1] = Double.NEGATIVE_INFINITY;
+        out[2] = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < c; j++) {
+            int gi = groups.group(j);
+            out[gi] = Math.max(out[gi], x[j]);
+        }
+    }
+
+    /** LTKD's first pass: {@code log P_g} of the teacher row in {@code t}. */
+    static void teacherGroupMasses(ScalarRowKernel k, int c, FusedTerm term, double[] out) {
+        FusedTerm.LtkdGroups groups = term.ltkdGroups();
+        groups.checkClasses(c);
+        double inv = 1 / term.temperature();
+        double[] m = new double[3];
+        groupMax(k.t, c, groups, m);
+        double[] z = new double[3];
+        for (int j = 0; j < c; j++) {
+            int gi = groups.group(j);
+            z[gi] += Math.exp((k.t[j] - m[gi]) * inv);
+        }
+        for (int gi = 0; gi < 3; gi++) {
+            out[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : m[gi] * inv + Math.log(z[gi]);
+        }
+        double lse = RowKernel.logSumExp3(out);
+        for (int gi = 0; gi < 3; gi++) {
+            out[gi] -= lse;
+        }
+    }
+
+    /**
+     * {@link io.kd4j.losses.logit.Ltkd}: {@code T² [α KL(P^ ‖ Q) + β Σ_g v_g KL(p|g ‖ q|g)]}; writes the
+     * parts crossGroup, withinGroup, withinHead, withinMedium, withinTail after the value.
+     *
+     * @param logW the log rebalancing factors of the batch, or null (no rebalancing)
+     */
+    static double ltkd(ScalarRowKernel k, int c, FusedTerm term, double[] logW, boolean wantGrad, double gw,
+                       double[] values, int at) {
+        FusedTerm.LtkdGroups groups = term.ltkdGroups();
+        groups.checkClasses(c);
+        double[] s = k.s;
+        double[] t = k.t;
+        double tau = term.temperature();
+        double inv = 1 / tau;
+        double[] mt = new double[3];
+        double[] ms = new double[3];
+        groupMax(t, c, groups, mt);
+        groupMax(s, c, groups, ms);
+        double[] za = new double[3];
+        double[] zb = new double[3];
+        double[] d = new double[3];
+        for (int j = 0; j < c; j++) {
+            int gi = groups.group(j);
+            double a = Math.exp((t[j] - mt[gi]) * inv);
+            double b = Math.exp((s[j] - ms[gi]) * inv);
+            k.p[j] = a;
+            k.q[j] = b;
+            za[gi] += a;
+            zb[gi] += b;
+            d[gi] += a == 0 ? 0.0 : a * (t[j] - s[j]);
+        }
+        double[] logP = new double[3];
+        double[] logQ = new double[3];
+        for (int gi = 0; gi < 3; gi++) {
+            boolean empty = groups.size(gi) == 0;
+            logP[gi] = empty ? Double.NEGATIVE_INFINITY : mt[gi] * inv + Math.log(za[gi]);
+            logQ[gi] = empty ? Double.NEGATIVE_INFINITY : ms[gi] * inv + Math.log(zb[gi]);
+        }
+        double lseT = RowKernel.logSumExp3(logP);
+        double lseS = RowKernel.logSumExp3(logQ);
+        double[] logPhat = new double[3];
+        for (int gi = 0; gi < 3; gi++) {
+            logP[gi] -= lseT;
+            logQ[gi] -= lseS;
+            logPhat[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY
+                    : logP[gi] + (logW != null ? logW[gi] : 0.0);
+        }
+        double norm = RowKernel.logSumExp3(logPhat);
+        double cross = groups.crossGroupWeight();
+        double within = groups.withinGroupWeight();
+        double rowCross = 0;
+        double rowWithin = 0;
+        double[] cq = new double[3];
+        double[] cp = new double[3];
+        for (int gi = 0; gi < 3; gi++) {
+            values[at + 3 + gi] = 0.0;
+            if (groups.size(gi) == 0) {
+                continue;
+            }
+            logPhat[gi] -= norm;
+            double pHat = Math.exp(logPhat[gi]);
+            rowCross += pHat * (logPhat[gi] - logQ[gi]);
+            double v = groups.reweight() ? 1.0 : Math.exp(logP[gi]);
+            double kl = d[gi] / (tau * za[gi]) + (ms[gi] - mt[gi]) * inv - Math.log(za[gi]) + Math.log(zb[gi]);
+            double part = tau * tau * within * v * kl;
+            values[at + 3 + gi] = part;
+            rowWithin += part;
+            // gradient of group gi: T (α (Q_g - P^_g) q_k|g + β v (q_k|g - p_k|g)), q_k|g = b_k / zb_g
+            cq[gi] = gw * tau * (cross * (Math.exp(logQ[gi]) - pHat) + within * v) / zb[gi];
+            cp[gi] = -gw * tau * within * v / za[gi];
+        }
+        if (wantGrad) {
+            for (int j = 0; j < c; j++) {
+                int gi = groups.group(j);
+                k.g[j] += cq[gi] * k.q[j] + cp[gi] * k.p[j];
+            }
+        }
+        rowCross *= tau * tau * cross;
+        values[at + 1] = rowCross;
+        values[at + 2] = rowWithin;
+        return rowCross + rowWithin;
+    }
+}
