@@ -33,6 +33,7 @@ import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -147,7 +148,13 @@ public final class FeatureTraining {
         double[] blocks = teacher.blockWeights();
         IUpdater updater = updaterOf(conf);
 
-        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy);
+        // added layers (adapters, heads) are initialised from the student configuration's seed. DL4J's
+        // transfer-learning builder seeds the new graph with the base graph's seed, and a graph made by
+        // MultiLayerNetwork.toComputationGraph() has the clock as its seed: two runs of the same distillation
+        // would start their adapters and heads differently
+        long seed = plainMln != null ? plainMln.getConf(0).getSeed() : plainGraph.getDefaultConfiguration().getSeed();
+        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(copy)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().seed(seed).build());
         List<String> outputs = new ArrayList<>(List.of(mainOut));
         List<FeatureLossFunction> heads = new ArrayList<>();
         List<Boolean> masked = new ArrayList<>();
