@@ -5,12 +5,14 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** The example networks: plain DL4J definitions, nothing kd4j-specific. */
@@ -74,6 +76,56 @@ public final class Models {
                 .layer(new DenseLayer.Builder().nIn(784).nOut(hidden).activation(Activation.RELU).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(10)
                         .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /**
+     * An MLP {@code inputs}-{@code hidden...}-{@code outputs} with ReLU hidden layers, Xavier
+     * initialisation and Adam 1e-3, and the given output activation and loss (e.g. softmax + MCXENT for a
+     * classifier, sigmoid + XENT for multi-label, identity + MSE for regression).
+     */
+    public static MultiLayerNetwork mlp(long seed, int inputs, int[] hidden, int outputs, Activation output,
+                                        ILossFunction loss) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(new Adam(1e-3))
+                .weightInit(WeightInit.XAVIER)
+                .list();
+        int in = inputs;
+        for (int h : hidden) {
+            list.layer(new DenseLayer.Builder().nIn(in).nOut(h).activation(Activation.RELU).build());
+            in = h;
+        }
+        list.layer(new OutputLayer.Builder(loss).nIn(in).nOut(outputs).activation(output).build());
+        MultiLayerNetwork net = new MultiLayerNetwork(list.build());
+        net.init();
+        return net;
+    }
+
+    /** A softmax classifier MLP {@code inputs}-{@code hidden...}-{@code classes} (MCXENT). */
+    public static MultiLayerNetwork mlpClassifier(long seed, int inputs, int[] hidden, int classes) {
+        return mlp(seed, inputs, hidden, classes, Activation.SOFTMAX, LossFunctions.LossFunction.MCXENT.getILossFunction());
+    }
+
+    /**
+     * A shared pair scorer for ranking lists ({@code RankingLists}): input {@code [lists, pairWidth, 1,
+     * candidates]}, two 1×1 convolutions ({@code pairWidth} → {@code hidden} ReLU → 1) that score every
+     * column with the same weights, and a parameterless softmax {@code LossLayer} (MCXENT) over the
+     * candidates of a list; Xavier, Adam 1e-3.
+     */
+    public static MultiLayerNetwork pairScorer(long seed, int pairWidth, int candidates, int hidden) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(new Adam(1e-3))
+                .weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new ConvolutionLayer.Builder(1, 1).nOut(hidden).activation(Activation.RELU).build())
+                .layer(new ConvolutionLayer.Builder(1, 1).nOut(1).activation(Activation.IDENTITY).build())
+                .layer(new LossLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(1, candidates, pairWidth))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();

@@ -96,7 +96,7 @@ public final class InMemoryDataSetIterator implements DataSetIterator {
             for (int i = 0; i < idx.length; i++) {
                 idx[i] = order[cursor + i];
             }
-            ds = new DataSet(features.getRows(toInt(idx)), labels.getRows(toInt(idx)));
+            ds = new DataSet(rows(features, toInt(idx)), rows(labels, toInt(idx)));
         }
         cursor = end;
         if (preProcessor != null) {
@@ -111,6 +111,17 @@ public final class InMemoryDataSetIterator implements DataSetIterator {
             r[i] = (int) idx[i];
         }
         return r;
+    }
+
+    /** Examples {@code idx} (dimension 0) of an array of any rank, in that order. */
+    private static INDArray rows(INDArray a, int[] idx) {
+        if (a.rank() <= 2) {
+            return a.getRows(idx);
+        }
+        long[] shape = a.shape().clone();
+        INDArray flat = a.reshape('c', shape[0], a.length() / shape[0]).getRows(idx);
+        shape[0] = idx.length;
+        return flat.reshape('c', shape);
     }
 
     private static INDArray slice(INDArray a, int from, int to) {

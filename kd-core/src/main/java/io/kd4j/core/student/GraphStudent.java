@@ -30,7 +30,7 @@ final class GraphStudent implements Student {
         this.outputName = outputs.get(0);
         long n = OutputLayers.outputs(outputLayer(graph.getConfiguration(), outputName));
         if (n < 1) {
-            throw new IllegalArgumentException("the student's output layer must declare nOut >= 1, got " + n);
+            throw OutputLayers.unknownWidth(outputLayer(graph.getConfiguration(), outputName), n);
         }
         this.classes = (int) n;
     }

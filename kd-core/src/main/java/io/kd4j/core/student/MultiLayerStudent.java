@@ -23,7 +23,7 @@ final class MultiLayerStudent implements Student {
         Layer out = OutputLayers.require(conf.getConf(conf.getConfs().size() - 1), "the student's last layer");
         long n = OutputLayers.outputs(out);
         if (n < 1) {
-            throw new IllegalArgumentException("the student's output layer must declare nOut >= 1, got " + n);
+            throw OutputLayers.unknownWidth(out, n);
         }
         this.classes = (int) n;
     }

@@ -7,7 +7,9 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
  * The trainable DL4J model being distilled: an ordinary MultiLayerNetwork or single-output
- * ComputationGraph whose last layer is an output layer (e.g. softmax + MCXENT). The user's model
+ * ComputationGraph whose last layer is an output layer (e.g. softmax + MCXENT), or a parameterless
+ * {@code LossLayer} / {@code RnnLossLayer} whose width DL4J knows from {@code setInputType} (e.g. a
+ * shared candidate scorer whose 1×1 convolutions end in one score per candidate). The user's model
  * definition is not changed: distillation trains a copy whose output layer uses the distillation
  * loss with an identity activation, and {@link TrainingModel#exportPlain()} returns the trained
  * student with the original output layer, loadable with plain DL4J.

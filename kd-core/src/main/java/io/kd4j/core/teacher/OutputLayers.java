@@ -49,11 +49,28 @@ public final class OutputLayers {
         }
     }
 
-    /** The number of output units of an output layer configuration (nOut; 0 when it has none). */
+    /**
+     * The number of output units of an output layer configuration: its nOut; for a parameterless
+     * {@code LossLayer} or {@code RnnLossLayer}, whose output is its input and whose nOut DL4J leaves at 0,
+     * its input width nIn (which DL4J sets when the configuration is built with {@code setInputType});
+     * 0 when neither is known.
+     */
     public static long outputs(Layer layer) {
         if (layer instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f) {
+            if (f.getNOut() <= 0 && (layer instanceof LossLayer || layer instanceof RnnLossLayer)) {
+                return Math.max(0, f.getNIn());
+            }
             return f.getNOut();
         }
         return 0;
+    }
+
+    /** The error for an output layer whose width is unknown ({@link #outputs} returned {@code n < 1}). */
+    public static IllegalArgumentException unknownWidth(Layer layer, long n) {
+        String hint = layer instanceof LossLayer || layer instanceof RnnLossLayer
+                ? "; a " + layer.getClass().getSimpleName() + " has no nOut of its own: build the configuration with "
+                        + "setInputType(...) so that DL4J sets its input width"
+                : "";
+        return new IllegalArgumentException("the student's output layer must declare nOut >= 1, got " + n + hint);
     }
 }
