@@ -15,7 +15,6 @@ import io.kd4j.examples.Models;
 import io.kd4j.examples.data.FashionMnist;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -34,7 +33,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <ul>
  *   <li>{@code throughput}: samples/s of one student (MLP 784-128-10, batch 128) trained on hard labels,
  *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
- *       784-1200-1200-10), and the teacher's share of the online epoch; epochs 2-3 of 3 are timed;</li>
+ *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 5 rounds in which
+ *       the three alternate (fresh students, 2 epochs each, the second timed);</li>
  *   <li>{@code accuracy}: test accuracy of a small student (MLP 784-16-10) trained on hard labels,
  *       with dense KD from a cache, and with top-k KD (k = 3 and k = 1, float16) from a top-k cache, all
  *       from the same trained teacher (MLP 784-512-512-10).</li>
@@ -76,51 +76,79 @@ public final class TrainingProbe {
         return net;
     }
 
+    /** Rounds of the throughput measurement; the first warms the JIT up and is not counted. */
+    private static final int ROUNDS = 6;
+
+    /**
+     * Rounds of: a hard-label student, a student distilled from the cached teacher and one distilled
+     * from the online teacher, each fresh and trained 2 epochs, the second timed. The three alternate, so
+     * a change of load on a shared machine hits all three alike; the medians over the rounds are printed.
+     */
     private static void throughput(INDArray x, INDArray y) throws Exception {
         int batch = 128;
         int n = (int) x.size(0);
-        MultiLayerNetwork plain = Models.mlpStudent(1, 128);
-        double plainSeconds = 0;
-        for (int e = 1; e <= 3; e++) {
-            long t0 = System.nanoTime();
-            plain.fit(it(x, y, batch));
-            if (e > 1) {
-                plainSeconds += (System.nanoTime() - t0) / 1e9;
-            }
-        }
         MultiLayerNetwork teacherNet = mlp(2, 784, 1200, 1200, 10);
         Teacher teacher = Teacher.of(teacherNet);
         Path dir = Files.createTempDirectory("kd4j-bench");
         Path cache = dir.resolve("teacher.cache");
         TeacherCache.write(teacher, it(x, y, 500), cache);
+        Teacher cachedTeacher = TeacherCache.open(cache, teacher);
         String objective = "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)";
-        DistillationResult cached = Distiller.builder().teacher(TeacherCache.open(cache, teacher)).objective(objective)
-                .epochs(3).build().distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
-        DistillationResult online = Distiller.builder().teacher(teacher).objective(objective).epochs(3).build()
-                .distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
-        Files.deleteIfExists(cache);
-        Files.deleteIfExists(dir);
-        double cachedSeconds = timed(cached.report().epochs(), false);
-        double onlineSeconds = timed(online.report().epochs(), false);
-        double onlineTeacher = timed(online.report().epochs(), true);
-        double samples = 2.0 * n;
-        System.out.printf("RESULT hard_samples_per_s=%.0f%n", samples / plainSeconds);
-        System.out.printf("RESULT cached_samples_per_s=%.0f%n", samples / cachedSeconds);
-        System.out.printf("RESULT online_samples_per_s=%.0f%n", samples / onlineSeconds);
-        System.out.printf("RESULT online_teacher_share=%.3f%n", onlineTeacher / onlineSeconds);
-        System.out.printf("RESULT cached_over_hard=%.3f%n", cachedSeconds / plainSeconds);
-        System.out.printf("RESULT online_over_hard_plus_teacher=%.3f%n", onlineSeconds / (plainSeconds + onlineTeacher));
-    }
-
-    /** Seconds of epochs 2..3 (epoch 1 warms the JIT up): all, or the teacher's part only. */
-    private static double timed(List<EpochStats> epochs, boolean teacherOnly) {
-        double s = 0;
-        for (EpochStats e : epochs) {
-            if (e.epoch() > 1) {
-                s += teacherOnly ? e.teacherSeconds() : e.teacherSeconds() + e.studentSeconds();
+        int counted = ROUNDS - 1;
+        double[] hard = new double[counted];
+        double[] cached = new double[counted];
+        double[] online = new double[counted];
+        double[] onlineTeacher = new double[counted];
+        double[] cachedRatio = new double[counted];
+        double[] onlineRatio = new double[counted];
+        for (int r = 0; r < ROUNDS; r++) {
+            MultiLayerNetwork plain = Models.mlpStudent(1, 128);
+            plain.fit(it(x, y, batch));
+            long t0 = System.nanoTime();
+            plain.fit(it(x, y, batch));
+            double h = (System.nanoTime() - t0) / 1e9;
+            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch);
+            EpochStats o = secondEpoch(teacher, objective, x, y, batch);
+            if (r > 0) {
+                hard[r - 1] = h;
+                cached[r - 1] = c.teacherSeconds() + c.studentSeconds();
+                online[r - 1] = o.teacherSeconds() + o.studentSeconds();
+                onlineTeacher[r - 1] = o.teacherSeconds();
+                cachedRatio[r - 1] = cached[r - 1] / h;
+                onlineRatio[r - 1] = online[r - 1] / (h + o.teacherSeconds());
             }
         }
-        return s;
+        Files.deleteIfExists(cache);
+        Files.deleteIfExists(dir);
+        System.out.printf("RESULT rounds=%d (after 1 warm-up round; medians; each run's 2nd epoch)%n", counted);
+        System.out.printf("RESULT hard_samples_per_s=%.0f%n", n / median(hard));
+        System.out.printf("RESULT cached_samples_per_s=%.0f%n", n / median(cached));
+        System.out.printf("RESULT online_samples_per_s=%.0f%n", n / median(online));
+        System.out.printf("RESULT online_teacher_share=%.3f%n", median(onlineTeacher) / median(online));
+        System.out.printf("RESULT cached_over_hard=%.3f (rounds: %s)%n", median(cachedRatio), rounded(cachedRatio));
+        System.out.printf("RESULT online_over_hard_plus_teacher=%.3f (rounds: %s)%n", median(onlineRatio),
+                rounded(onlineRatio));
+    }
+
+    /** The second epoch of a fresh student distilled for two epochs. */
+    private static EpochStats secondEpoch(Teacher teacher, String objective, INDArray x, INDArray y, int batch) {
+        DistillationResult r = Distiller.builder().teacher(teacher).objective(objective).epochs(2).build()
+                .distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
+        return r.report().epochs().get(1);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static String rounded(double[] v) {
+        StringBuilder b = new StringBuilder();
+        for (double d : v) {
+            b.append(b.length() == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%.2f", d));
+        }
+        return b.toString();
     }
 
     private static void accuracy(INDArray x, INDArray y, FashionMnist.Split test) throws Exception {

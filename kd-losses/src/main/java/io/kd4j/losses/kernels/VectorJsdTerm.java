@@ -1,0 +1,94 @@
+package io.kd4j.losses.kernels;
+
+import static io.kd4j.losses.kernels.VectorRowKernel.L;
+import static io.kd4j.losses.kernels.VectorRowKernel.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The generalized JSD at 0 &lt; β &lt; 1 in the Vector API kernel (one {@code VectorOperators.LOG} per
+ * class, on top of the two exponentials), on the row buffers of a {@link VectorRowKernel}; loaded only
+ * through it. Formulas as {@link ScalarRowKernel}'s {@code jsd}.
+ */
+final class VectorJsdTerm {
+    private VectorJsdTerm() {
+    }
+
+    /**
+     * Generalized JSD at 0 &lt; β &lt; 1: with m = βp + (1-β)q,
+     * {@code β KL(p ‖ m) + (1-β) KL(q ‖ m)}; gradient {@code gw (u - q Σu)}, {@code u = (1-β) q (log q - log m)}.
+     * {@code m} is floored at the smallest normal float before its logarithm, which only touches
+     * classes whose probabilities are both below 1.2e-38.
+     */
+    static double jsd(VectorRowKernel k, int c, float ms, float mt, double tau, double beta, boolean wantGrad,
+                      double gw) {
+        float[] s = k.s;
+        float[] t = k.t;
+        float[] p = k.p;
+        float[] q = k.q;
+        float[] u = k.u;
+        float[] g = k.g;
+        double[] z = k.pairExps(c, ms, mt, tau, -1);
+        int up = S.loopBound(c);
+        float inv = (float) (1 / tau);
+        float lzt = (float) Math.log(z[0]);
+        float lzs = (float) Math.log(z[1]);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vmt = FloatVector.broadcast(S, mt);
+        FloatVector vms = FloatVector.broadcast(S, ms);
+        FloatVector nlzt = FloatVector.broadcast(S, -lzt);
+        FloatVector nlzs = FloatVector.broadcast(S, -lzs);
+        FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
+        FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
+        FloatVector vb = FloatVector.broadcast(S, (float) beta);
+        FloatVector vb1 = FloatVector.broadcast(S, (float) (1 - beta));
+        FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
+        double value = 0;
+        double su = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            FloatVector av = FloatVector.zero(S);
+            FloatVector au = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector pj = FloatVector.fromArray(S, p, j).mul(vit);
+                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector logP = FloatVector.fromArray(S, t, j).sub(vmt).fma(vinv, nlzt);
+                FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
+                FloatVector logM = pj.fma(vb, qj.mul(vb1)).max(tiny).lanewise(VectorOperators.LOG);
+                FloatVector uj = qj.mul(vb1).mul(logQ.sub(logM));
+                uj.intoArray(u, j);
+                av = pj.mul(vb).fma(logP.sub(logM), av.add(uj));
+                au = au.add(uj);
+            }
+            value += av.reduceLanes(VectorOperators.ADD);
+            su += au.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            double pj = p[j] / z[0];
+            double qj = q[j] / z[1];
+            double logP = (t[j] - mt) * (double) inv - lzt;
+            double logQ = (s[j] - ms) * (double) inv - lzs;
+            double logM = Math.log(Math.max(beta * pj + (1 - beta) * qj, Float.MIN_NORMAL));
+            double uj = (1 - beta) * RowKernel.weighted(qj, logQ, logM);
+            u[j] = (float) uj;
+            value += beta * RowKernel.weighted(pj, logP, logM) + uj;
+            su += uj;
+        }
+        if (wantGrad) {
+            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
+            FloatVector vsu = FloatVector.broadcast(S, (float) su);
+            boolean replace = k.first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
+                k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
+            }
+            for (int j = up; j < c; j++) {
+                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
+            }
+            k.first = false;
+        }
+        return value;
+    }
+}
