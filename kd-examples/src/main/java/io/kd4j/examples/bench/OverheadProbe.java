@@ -7,6 +7,7 @@ import io.kd4j.core.data.FeatureHash;
 import io.kd4j.core.data.InMemoryDataSetIterator;
 import io.kd4j.core.data.TeacherTargetIterator;
 import io.kd4j.core.student.Student;
+import io.kd4j.core.student.TrainingModel;
 import io.kd4j.core.teacher.Teacher;
 import io.kd4j.core.train.Distiller;
 import io.kd4j.examples.Models;
@@ -69,12 +70,22 @@ public final class OverheadProbe {
         }
         INDArray preOutput = Nd4j.randn(packed.get(0).getLabels().dataType(), 128, 10);
         MultiLayerNetwork student = Models.mlpStudent(1, 128);
+        INDArray packedLabels = Nd4j.vstack(packed.stream().map(DataSet::getLabels).toArray(INDArray[]::new));
+        TrainingModel prepacked = Student.of(Models.mlpStudent(1, 128)).trainingModel(loss);
+        TrainingModel manual = Student.of(Models.mlpStudent(1, 128))
+                .trainingModel(DistillationLossFunction.of(Objective.parse(formula), layout));
         Map<String, double[]> cpu = new LinkedHashMap<>();
         Map<String, double[]> wall = new LinkedHashMap<>();
         for (int r = 0; r < reps; r++) {
             measure(cpu, wall, r, reps, "hard-label epoch (fit)", () -> student.fit(it(x, y)));
             measure(cpu, wall, r, reps, "cached KD epoch (Distiller, 1 epoch)", () -> Distiller.builder().teacher(cached)
                     .objective(formula).epochs(1).build().distill(Student.of(Models.mlpStudent(1, 128)), it(x, y)));
+            measure(cpu, wall, r, reps, "student fit on pre-packed labels (DL4J + kd4j loss only)",
+                    () -> prepacked.fit(new InMemoryDataSetIterator(x, packedLabels, 128, null)));
+            measure(cpu, wall, r, reps, "student fit on TeacherTargetIterator (no Distiller)", () -> {
+                TeacherTargetIterator i = new TeacherTargetIterator(it(x, y), cached, layout);
+                manual.fit(i);
+            });
             measure(cpu, wall, r, reps, "  data iterator alone", () -> {
                 InMemoryDataSetIterator i = it(x, y);
                 while (i.hasNext()) {

@@ -56,7 +56,7 @@ public final class PerformanceSuite {
         if (!a.contains("--skip-training")) {
             Map<String, String> thr = child(TrainingProbe.class, List.of("-Xmx3g"), "throughput", quick ? "1024" : "12000");
             Map<String, String> acc = child(TrainingProbe.class, List.of("-Xmx3g"), "accuracy", quick ? "1024" : "20000");
-            md.append(section("Training throughput (student MLP 784-128-10, batch 128; medians of 5 alternating rounds)",
+            md.append(section("Training throughput (student MLP 784-128-10, batch 128; medians of 10 alternating rounds)",
                     thr));
             md.append(section("Top-k vs dense accuracy (student MLP 784-16-10, 4 epochs)", acc));
         }

@@ -33,7 +33,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <ul>
  *   <li>{@code throughput}: samples/s of one student (MLP 784-128-10, batch 128) trained on hard labels,
  *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
- *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 5 rounds in which
+ *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 10 rounds in which
  *       the three alternate (fresh students, 2 epochs each, the second timed);</li>
  *   <li>{@code accuracy}: test accuracy of a small student (MLP 784-16-10) trained on hard labels,
  *       with dense KD from a cache, and with top-k KD (k = 3 and k = 1, float16) from a top-k cache, all
@@ -77,12 +77,15 @@ public final class TrainingProbe {
     }
 
     /** Rounds of the throughput measurement; the first warms the JIT up and is not counted. */
-    private static final int ROUNDS = 6;
+    private static final int ROUNDS = 11;
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     /**
      * Rounds of: a hard-label student, a student distilled from the cached teacher and one distilled
-     * from the online teacher, each fresh and trained 2 epochs, the second timed. The three alternate, so
-     * a change of load on a shared machine hits all three alike; the medians over the rounds are printed.
+     * from the online teacher, each fresh and trained 2 epochs, the second timed (wall, and process CPU
+     * time, which a busy machine disturbs less). The three alternate, so a change of load on a shared
+     * machine hits all three alike; the medians over the rounds are printed.
      */
     private static void throughput(INDArray x, INDArray y) throws Exception {
         int batch = 128;
@@ -101,14 +104,18 @@ public final class TrainingProbe {
         double[] onlineTeacher = new double[counted];
         double[] cachedRatio = new double[counted];
         double[] onlineRatio = new double[counted];
+        double[] cachedCpuRatio = new double[counted];
         for (int r = 0; r < ROUNDS; r++) {
             MultiLayerNetwork plain = Models.mlpStudent(1, 128);
             plain.fit(it(x, y, batch));
             long t0 = System.nanoTime();
+            long c0 = OS.getProcessCpuTime();
             plain.fit(it(x, y, batch));
             double h = (System.nanoTime() - t0) / 1e9;
-            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch);
-            EpochStats o = secondEpoch(teacher, objective, x, y, batch);
+            double hCpu = (OS.getProcessCpuTime() - c0) / 1e9;
+            EpochCpu cachedCpu = new EpochCpu();
+            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch, cachedCpu);
+            EpochStats o = secondEpoch(teacher, objective, x, y, batch, new EpochCpu());
             if (r > 0) {
                 hard[r - 1] = h;
                 cached[r - 1] = c.teacherSeconds() + c.studentSeconds();
@@ -116,25 +123,46 @@ public final class TrainingProbe {
                 onlineTeacher[r - 1] = o.teacherSeconds();
                 cachedRatio[r - 1] = cached[r - 1] / h;
                 onlineRatio[r - 1] = online[r - 1] / (h + o.teacherSeconds());
+                cachedCpuRatio[r - 1] = cachedCpu.seconds / hCpu;
             }
         }
         Files.deleteIfExists(cache);
         Files.deleteIfExists(dir);
         System.out.printf("RESULT rounds=%d (after 1 warm-up round; medians; each run's 2nd epoch)%n", counted);
+        System.out.printf("RESULT load_average=%s%n", PerformanceSuite.loadAverage().replace(' ', '_'));
         System.out.printf("RESULT hard_samples_per_s=%.0f%n", n / median(hard));
         System.out.printf("RESULT cached_samples_per_s=%.0f%n", n / median(cached));
         System.out.printf("RESULT online_samples_per_s=%.0f%n", n / median(online));
         System.out.printf("RESULT online_teacher_share=%.3f%n", median(onlineTeacher) / median(online));
         System.out.printf("RESULT cached_over_hard=%.3f (rounds: %s)%n", median(cachedRatio), rounded(cachedRatio));
+        System.out.printf("RESULT cached_over_hard_cpu=%.3f (rounds: %s)%n", median(cachedCpuRatio),
+                rounded(cachedCpuRatio));
         System.out.printf("RESULT online_over_hard_plus_teacher=%.3f (rounds: %s)%n", median(onlineRatio),
                 rounded(onlineRatio));
     }
 
-    /** The second epoch of a fresh student distilled for two epochs. */
-    private static EpochStats secondEpoch(Teacher teacher, String objective, INDArray x, INDArray y, int batch) {
-        DistillationResult r = Distiller.builder().teacher(teacher).objective(objective).epochs(2).build()
+    /** The second epoch of a fresh student distilled for two epochs; its process CPU time goes to {@code cpu}. */
+    private static EpochStats secondEpoch(Teacher teacher, String objective, INDArray x, INDArray y, int batch,
+                                          EpochCpu cpu) {
+        DistillationResult r = Distiller.builder().teacher(teacher).objective(objective).epochs(2).listener(cpu).build()
                 .distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
         return r.report().epochs().get(1);
+    }
+
+    /** Process CPU seconds of the last epoch DL4J's {@code fit} ran (from epoch start to epoch end). */
+    private static final class EpochCpu extends org.deeplearning4j.optimize.api.BaseTrainingListener {
+        private long start;
+        private double seconds;
+
+        @Override
+        public void onEpochStart(org.deeplearning4j.nn.api.Model model) {
+            start = OS.getProcessCpuTime();
+        }
+
+        @Override
+        public void onEpochEnd(org.deeplearning4j.nn.api.Model model) {
+            seconds = (OS.getProcessCpuTime() - start) / 1e9;
+        }
     }
 
     private static double median(double[] v) {
