@@ -19,7 +19,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The main example: Fashion-MNIST end to end. Takes a CNN teacher, then trains the same small CNN student
@@ -93,12 +92,9 @@ public final class FashionMnistDistillation {
         PrintStream out = System.out;
 
         FashionMnist.Data data = FashionMnist.load(dataDir);
-        INDArray trainX = data.train().features();
-        INDArray trainY = data.train().labels();
-        if (trainLimit > 0 && trainLimit < data.train().size()) {
-            trainX = trainX.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
-            trainY = trainY.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
-        }
+        FashionMnist.Split train = data.train().first(trainLimit);
+        INDArray trainX = train.features();
+        INDArray trainY = train.labels();
         // 10 epochs on the embedded subset, 3 on the full set (7.5x the data per epoch)
         int studentEpochs = studentEpochsFlag > 0 ? studentEpochsFlag : trainX.size(0) > 20_000 ? 3 : 10;
         if (!studentKind.equals("cnn") && !studentKind.equals("mlp")) {

@@ -25,7 +25,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Issue #4's evidence: the main example's CNN teacher distilled into its small CNN student with logit KD
@@ -94,12 +93,9 @@ public final class FeatureDistillationComparison {
         }
         PrintStream out = System.out;
         FashionMnist.Data data = FashionMnist.load(dataDir);
-        INDArray trainX = data.train().features();
-        INDArray trainY = data.train().labels();
-        if (trainLimit > 0 && trainLimit < data.train().size()) {
-            trainX = trainX.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
-            trainY = trainY.get(NDArrayIndex.interval(0, trainLimit), NDArrayIndex.all()).dup();
-        }
+        FashionMnist.Split train = data.train().first(trainLimit);
+        INDArray trainX = train.features();
+        INDArray trainY = train.labels();
         String source = data.source() + (trainLimit > 0 ? ", first " + trainX.size(0) + " training examples" : "");
         out.println("data: " + source);
         InMemoryDataSetIterator test = new InMemoryDataSetIterator(data.test().features(), data.test().labels(), 500, null);

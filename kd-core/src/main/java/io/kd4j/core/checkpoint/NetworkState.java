@@ -1,5 +1,6 @@
 package io.kd4j.core.checkpoint;
 
+import java.lang.ref.Reference;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -82,11 +83,16 @@ public final class NetworkState {
             return true;
         }
         if (!a.isView() && a.data().offset() == 0 && a.data().length() == a.length() && a.length() <= Integer.MAX_VALUE) {
+            // the NIO views do not keep a's off-heap memory alive: fence a until they are read
             if (a.dataType() == DataType.FLOAT) {
-                return finite(a.data().asNioFloat(), 0, (int) a.length());
+                boolean finite = finite(a.data().asNioFloat(), 0, (int) a.length());
+                Reference.reachabilityFence(a);
+                return finite;
             }
             if (a.dataType() == DataType.DOUBLE) {
-                return finite(a.data().asNioDouble(), 0, (int) a.length());
+                boolean finite = finite(a.data().asNioDouble(), 0, (int) a.length());
+                Reference.reachabilityFence(a);
+                return finite;
             }
         }
         return !(a.isNaN().any() || a.isInfinite().any());
@@ -102,12 +108,12 @@ public final class NetworkState {
                 && m.data().length() == m.length() && m.length() <= Integer.MAX_VALUE && m.dataType() == DataType.FLOAT) {
             FloatBuffer b = m.data().asNioFloat();
             int cols = (int) m.size(1);
-            for (int r = 0; r < m.size(0); r++) {
-                if (!finite(b, r * cols + (int) from, (int) (to - from))) {
-                    return false;
-                }
+            boolean finite = true;
+            for (int r = 0; r < m.size(0) && finite; r++) {
+                finite = finite(b, r * cols + (int) from, (int) (to - from));
             }
-            return true;
+            Reference.reachabilityFence(m);
+            return finite;
         }
         INDArrayIndex[] block = new INDArrayIndex[m.rank()];
         block[0] = NDArrayIndex.all();

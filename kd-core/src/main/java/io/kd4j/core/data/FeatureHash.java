@@ -1,5 +1,6 @@
 package io.kd4j.core.data;
 
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -68,6 +69,8 @@ public final class FeatureHash {
             }
             out[i] = h;
         }
+        // the NIO view does not keep f's off-heap memory alive (f may be a temporary copy made here)
+        Reference.reachabilityFence(f);
         return out;
     }
 

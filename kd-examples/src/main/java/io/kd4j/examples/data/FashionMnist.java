@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Fashion-MNIST from local IDX files, never downloaded: a directory given by the user, the Debian
@@ -37,6 +39,15 @@ public final class FashionMnist {
     public record Split(INDArray features, INDArray labels, int[] classes) {
         public int size() {
             return classes.length;
+        }
+
+        /** The first {@code n} examples ({@code --train-limit}); this split itself when {@code n <= 0} or n >= size. */
+        public Split first(int n) {
+            if (n <= 0 || n >= size()) {
+                return this;
+            }
+            return new Split(features.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup(),
+                    labels.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup(), Arrays.copyOf(classes, n));
         }
     }
 

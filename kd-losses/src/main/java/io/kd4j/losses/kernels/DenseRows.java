@@ -1,5 +1,6 @@
 package io.kd4j.losses.kernels;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -26,9 +27,15 @@ public final class DenseRows {
     private final int width;
     private final int stride;
     private final int offset;
+    /**
+     * What owns the memory behind the buffers: the ND4J array (its off-heap buffer is freed once the array
+     * is garbage-collected, and an NIO view of it does not keep it reachable) or the Java array.
+     */
+    private final Object owner;
 
     private DenseRows(FloatBuffer floats, DoubleBuffer doubles, ByteBuffer bytes, float[] array, int rows, int width,
-                      int stride, int offset) {
+                      int stride, int offset, Object owner) {
+        this.owner = owner;
         this.floats = floats;
         this.doubles = doubles;
         this.bytes = bytes;
@@ -71,9 +78,9 @@ public final class DenseRows {
             ByteBuffer b = a.data().asNio();
             b = b != null && b.isDirect() && b.capacity() >= 4L * a.length() ? b.duplicate().order(ByteOrder.nativeOrder())
                     : null;
-            return new DenseRows(a.data().asNioFloat(), null, b, null, (int) a.size(0), width, cols, from);
+            return new DenseRows(a.data().asNioFloat(), null, b, null, (int) a.size(0), width, cols, from, a);
         }
-        return new DenseRows(null, a.data().asNioDouble(), null, null, (int) a.size(0), width, cols, from);
+        return new DenseRows(null, a.data().asNioDouble(), null, null, (int) a.size(0), width, cols, from, a);
     }
 
     /** A plain c-ordered array that owns its whole buffer: the array itself when it is one, else a copy. */
@@ -85,12 +92,12 @@ public final class DenseRows {
 
     /** Rows of a float array, row-major. */
     public static DenseRows wrap(float[] data, int rows, int width) {
-        return new DenseRows(FloatBuffer.wrap(data), null, null, data, rows, width, width, 0);
+        return new DenseRows(FloatBuffer.wrap(data), null, null, data, rows, width, width, 0, data);
     }
 
     /** Rows of a double array, row-major. */
     public static DenseRows wrap(double[] data, int rows, int width) {
-        return new DenseRows(null, DoubleBuffer.wrap(data), null, null, rows, width, width, 0);
+        return new DenseRows(null, DoubleBuffer.wrap(data), null, null, rows, width, width, 0, data);
     }
 
     /** Number of rows. */
@@ -101,6 +108,15 @@ public final class DenseRows {
     /** Values per row. */
     public int width() {
         return width;
+    }
+
+    /**
+     * Keeps the memory behind these rows from being freed up to this call: the NIO buffers read by the
+     * kernels point into an ND4J array's off-heap memory, which the garbage collector frees once the array
+     * (which {@code plain} may have created here, as a copy) is no longer reachable.
+     */
+    void keepAlive() {
+        Reference.reachabilityFence(owner);
     }
 
     /** The value at {@code (row, column)} of this view. */

@@ -213,6 +213,26 @@ public final class FusedObjective {
     private FusedResult run(DenseRows student, DenseRows teacher, int[] labels, DenseRows oneHot, boolean[] valid,
                             DenseRows grad, double gradScale) {
         Objects.requireNonNull(student, "student must not be null");
+        try {
+            return runRows(student, teacher, labels, oneHot, valid, grad, gradScale);
+        } finally {
+            // the kernels read and write NIO views of the arrays' off-heap memory, which is freed once an
+            // array is garbage-collected: keep every array reachable until the last row is done
+            student.keepAlive();
+            keepAlive(teacher);
+            keepAlive(oneHot);
+            keepAlive(grad);
+        }
+    }
+
+    private static void keepAlive(DenseRows rows) {
+        if (rows != null) {
+            rows.keepAlive();
+        }
+    }
+
+    private FusedResult runRows(DenseRows student, DenseRows teacher, int[] labels, DenseRows oneHot, boolean[] valid,
+                                DenseRows grad, double gradScale) {
         int n = student.rows();
         int c = student.width();
         int topK = checkTeacher(teacher, n, c);
