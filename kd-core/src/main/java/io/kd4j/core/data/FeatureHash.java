@@ -1,7 +1,6 @@
 package io.kd4j.core.data;
 
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -16,13 +15,9 @@ public final class FeatureHash {
     private FeatureHash() {
     }
 
-    /** Batches of at least this many values are hashed on all cores. */
-    private static final long PARALLEL_VALUES = 1 << 15;
-
     /**
      * One hash per example (dimension 0) of {@code features}. Four examples are hashed side by side (four
-     * independent multiply chains instead of one), which gives the same hashes several times faster, and
-     * a large batch is split across the cores (the training loop waits for it, with the cores idle).
+     * independent multiply chains instead of one), which gives the same hashes several times faster.
      */
     public static long[] perExample(INDArray features) {
         int n = (int) features.size(0);
@@ -35,24 +30,11 @@ public final class FeatureHash {
             f = f.castTo(DataType.FLOAT).dup('c');
         }
         FloatBuffer data = f.data().asNioFloat();
-        int width = (int) (f.length() / n);
+        int width = n == 0 ? 0 : (int) (f.length() / n);
         long[] out = new long[n];
-        int groups = (n + 3) / 4;
-        int chunks = f.length() >= PARALLEL_VALUES ? Math.min(groups, 2 * Runtime.getRuntime().availableProcessors()) : 1;
-        IntStream range = IntStream.range(0, chunks);
-        (chunks > 1 ? range.parallel() : range).forEach(k -> {
-            int from = 4 * (int) ((long) groups * k / chunks);
-            int to = Math.min(n, 4 * (int) ((long) groups * (k + 1) / chunks));
-            hashRows(data, width, from, to, out);
-        });
-        return out;
-    }
-
-    /** Hashes examples {@code [from, to)} ({@code from} a multiple of 4) into {@code out}. */
-    private static void hashRows(FloatBuffer data, int width, int from, int to, long[] out) {
         float[] rows = new float[4 * width];
-        int i = from;
-        for (; i + 4 <= to; i += 4) {
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
             data.get(i * width, rows, 0, 4 * width);
             long h0 = OFFSET;
             long h1 = OFFSET;
@@ -75,7 +57,7 @@ public final class FeatureHash {
             out[i + 2] = h2;
             out[i + 3] = h3;
         }
-        for (; i < to; i++) {
+        for (; i < n; i++) {
             data.get(i * width, rows, 0, width);
             long h = OFFSET;
             for (int j = 0; j < width; j++) {
@@ -86,6 +68,7 @@ public final class FeatureHash {
             }
             out[i] = h;
         }
+        return out;
     }
 
     /** Combines a running fingerprint with one more hash (order-sensitive). */
