@@ -73,44 +73,57 @@ public final class NetworkState {
     }
 
     /**
-     * Whether every element is finite (no NaN, no ±Inf); {@code null} counts as finite. An array that owns
-     * its whole float32 or float64 buffer is read in Java, in one pass and without allocating: this runs
-     * several times per training step, where two ND4J ops per check ({@code isNaN().any()},
+     * Whether every element is finite (no NaN, no ±Inf); {@code null} counts as finite. A float32 or
+     * float64 array whose elements are contiguous in memory (element-wise stride 1, views included, such as
+     * DL4J's flattened gradient) is read in Java, in one pass and without allocating: this runs several
+     * times per training step, where two ND4J ops per check ({@code isNaN().any()},
      * {@code isInfinite().any()}) with their temporaries and thread wake-ups cost more than the check.
      */
     public static boolean isFinite(INDArray a) {
         if (a == null || a.isEmpty()) {
             return true;
         }
-        if (!a.isView() && a.data().offset() == 0 && a.data().length() == a.length() && a.length() <= Integer.MAX_VALUE) {
-            // the NIO views do not keep a's off-heap memory alive: fence a until they are read
+        if (contiguous(a)) {
+            // the NIO views do not keep a's off-heap memory alive: a is fenced until they are read
             if (a.dataType() == DataType.FLOAT) {
-                boolean finite = finite(a.data().asNioFloat(), 0, (int) a.length());
-                Reference.reachabilityFence(a);
-                return finite;
-            }
-            if (a.dataType() == DataType.DOUBLE) {
-                boolean finite = finite(a.data().asNioDouble(), 0, (int) a.length());
-                Reference.reachabilityFence(a);
-                return finite;
+                FloatBuffer b = a.data().asNioFloat();
+                if (a.offset() + a.length() <= b.capacity()) {
+                    boolean finite = finite(b, (int) a.offset(), (int) a.length());
+                    Reference.reachabilityFence(a);
+                    return finite;
+                }
+            } else {
+                DoubleBuffer b = a.data().asNioDouble();
+                if (a.offset() + a.length() <= b.capacity()) {
+                    boolean finite = finite(b, (int) a.offset(), (int) a.length());
+                    Reference.reachabilityFence(a);
+                    return finite;
+                }
             }
         }
         return !(a.isNaN().any() || a.isInfinite().any());
     }
 
+    /** Float32 or float64 elements that occupy {@code [offset, offset + length)} of the buffer. */
+    private static boolean contiguous(INDArray a) {
+        return (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE) && a.elementWiseStride() == 1
+                && a.offset() + a.length() <= Integer.MAX_VALUE;
+    }
+
     /**
      * Whether columns {@code [from, to)} of a matrix are finite, e.g. the teacher block of packed labels;
-     * read in Java when the matrix owns its c-ordered float32 buffer, else through an ND4J view.
+     * read in Java when the matrix is a contiguous c-ordered float32 one, else through an ND4J view.
      */
     public static boolean isFiniteColumns(INDArray m, long from, long to) {
         to = Math.min(to, m.size(1));
-        if (m.rank() == 2 && !m.isView() && m.ordering() == 'c' && m.data().offset() == 0
-                && m.data().length() == m.length() && m.length() <= Integer.MAX_VALUE && m.dataType() == DataType.FLOAT) {
+        if (m.rank() == 2 && m.ordering() == 'c' && m.dataType() == DataType.FLOAT && contiguous(m)
+                && m.offset() + m.length() <= m.data().asNioFloat().capacity()) {
             FloatBuffer b = m.data().asNioFloat();
             int cols = (int) m.size(1);
+            int base = (int) m.offset();
             boolean finite = true;
             for (int r = 0; r < m.size(0) && finite; r++) {
-                finite = finite(b, r * cols + (int) from, (int) (to - from));
+                finite = finite(b, base + r * cols + (int) from, (int) (to - from));
             }
             Reference.reachabilityFence(m);
             return finite;
