@@ -93,9 +93,9 @@ public final class FeatureDistillationComparison {
         }
         PrintStream out = System.out;
         FashionMnist.Data data = FashionMnist.load(dataDir);
-        FashionMnist.Split train = data.train().first(trainLimit);
-        INDArray trainX = train.features();
-        INDArray trainY = train.labels();
+        FashionMnist.Split trainSplit = data.train().first(trainLimit);
+        INDArray trainX = trainSplit.features();
+        INDArray trainY = trainSplit.labels();
         String source = data.source() + (trainLimit > 0 ? ", first " + trainX.size(0) + " training examples" : "");
         out.println("data: " + source);
         InMemoryDataSetIterator test = new InMemoryDataSetIterator(data.test().features(), data.test().labels(), 500, null);
