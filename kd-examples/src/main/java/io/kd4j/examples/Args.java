@@ -52,6 +52,11 @@ public final class Args {
         }
     }
 
+    /** The flag's number, or null when it was not given (for defaults that depend on the data). */
+    public Double realOrNull(String key) {
+        return text(key, null) == null ? null : real(key, Double.NaN);
+    }
+
     public boolean flag(String key) {
         return Boolean.parseBoolean(text(key, "false"));
     }

@@ -8,6 +8,8 @@ import io.kd4j.examples.data.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +38,37 @@ class FashionMnistDistillationTest {
         FashionMnistDistillation.Row teacher = r.rows().get(0);
         assertTrue(teacher.model().contains("shipped"), teacher.model());
         assertTrue(teacher.accuracy() > 0.85, "shipped teacher accuracy on the embedded test subset " + teacher.accuracy());
+    }
+
+    @Test
+    void givenDataSetSizes_whenDefaultsAreTaken_thenEachSetGetsTheSettingChosenOnItsValidationSplit() {
+        // embedded subset (8,000 training images): 10 epochs at T = 2; full set (60,000): 6 epochs at T = 1
+        assertEquals(new FashionMnistDistillation.Defaults(10, 2.0), FashionMnistDistillation.Defaults.forTrainingSet(8_000));
+        assertEquals(new FashionMnistDistillation.Defaults(10, 2.0), FashionMnistDistillation.Defaults.forTrainingSet(20_000));
+        assertEquals(new FashionMnistDistillation.Defaults(6, 1.0), FashionMnistDistillation.Defaults.forTrainingSet(20_001));
+        assertEquals(new FashionMnistDistillation.Defaults(6, 1.0), FashionMnistDistillation.Defaults.forTrainingSet(60_000));
+    }
+
+    @Test
+    void givenSubsetWithAndWithoutTemperature_whenRun_thenTheObjectiveUsesTheFlagOrTheSubsetDefault(@TempDir Path dir)
+            throws Exception {
+        String[] common = {"--data", "embedded", "--train-limit", "100", "--student-epochs", "1", "--work", dir.toString()};
+        FashionMnistDistillation.Result byDefault = FashionMnistDistillation.runExample(common);
+        assertEquals("0.5*CrossEntropy + 0.5*SoftTargetKl(temperature=2.0)", byDefault.objective());
+        String[] withFlag = Stream.concat(Arrays.stream(common), Stream.of("--temperature", "3", "--kd-weight", "0.9"))
+                .toArray(String[]::new);
+        assertEquals("0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=3.0)",
+                FashionMnistDistillation.runExample(withFlag).objective());
+    }
+
+    @Test
+    void givenBadTemperature_whenRun_thenClearErrorBeforeAnyTraining() {
+        IllegalArgumentException notNumber = assertThrows(IllegalArgumentException.class,
+                () -> FashionMnistDistillation.runExample(new String[] {"--data", "embedded", "--temperature", "hot"}));
+        assertEquals("--temperature must be a number, got 'hot'", notNumber.getMessage());
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> FashionMnistDistillation.runExample(new String[] {"--data", "embedded", "--temperature", "-1"}));
+        assertEquals("--temperature must be > 0, got -1.0", negative.getMessage());
     }
 
     @Test
