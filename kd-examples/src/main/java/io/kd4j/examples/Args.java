@@ -1,5 +1,6 @@
 package io.kd4j.examples;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +23,25 @@ public final class Args {
             } else {
                 values.put(key, args[++i]);
             }
+        }
+    }
+
+    /** An example's {@code runExample}. */
+    @FunctionalInterface
+    public interface Example {
+        void run(String[] args) throws IOException;
+    }
+
+    /**
+     * An example's {@code main}: runs it, and turns a bad flag or a missing or corrupt data file into
+     * {@code error: <message>} on stderr and exit status 2 instead of a stack trace.
+     */
+    public static void main(String[] args, Example example) {
+        try {
+            example.run(args);
+        } catch (IllegalArgumentException | IOException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
         }
     }
 

@@ -68,13 +68,8 @@ public final class ExperimentRunner {
     private ExperimentRunner() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try {
-            runExample(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+    public static void main(String[] args) {
+        Args.main(args, ExperimentRunner::runExample);
     }
 
     public static Result runExample(String[] argv) throws IOException {

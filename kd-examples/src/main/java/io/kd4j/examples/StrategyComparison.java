@@ -84,13 +84,8 @@ public final class StrategyComparison {
     private StrategyComparison() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try {
-            runExample(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+    public static void main(String[] args) {
+        Args.main(args, StrategyComparison::runExample);
     }
 
     public static Result runExample(String[] argv) throws IOException {

@@ -44,13 +44,8 @@ public final class ValidationSweep {
     private ValidationSweep() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try {
-            runExample(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+    public static void main(String[] args) {
+        Args.main(args, ValidationSweep::runExample);
     }
 
     public static List<Row> runExample(String[] argv) throws IOException {
