@@ -27,10 +27,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * gradients). The objective and the losses are exactly those of {@code Distiller}; only the trainer
  * differs.
  *
- * <p>Workers start from the same parameters in every {@code fit} ({@link ReplicaBarrier} closes a
- * start-up race of ParallelWrapper), so with plain SGD and averaging after every step, {@code w}
- * workers on batches of {@code b} give the same student as one worker on batches of {@code w·b}
- * (tested).
+ * <p>All epochs run in one {@code ParallelWrapper.fit} ({@link EpochChain}): ParallelWrapper drops the
+ * root model's updater at the end of every {@code fit}, so one fit per epoch would restart Adam's state
+ * at every epoch. Workers start from the same parameters ({@link ReplicaBarrier} closes a start-up race
+ * of ParallelWrapper), so with plain SGD and averaging after every step, {@code w} workers on batches of
+ * {@code b} give the same student as one worker on batches of {@code w·b} (tested).
  *
  * <p>The teacher runs in kd-core's {@link TeacherTargetIterator} on the thread that feeds the
  * workers, never inside a worker's fit: the iterator is not asynchronous, so ParallelWrapper does not
@@ -91,7 +92,6 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
                 TargetLayout.dense(student.numClasses()));
         FeatureTargetIterator data = training.iterator(logits);
         ComputationGraph graph = training.graph();
-        List<Double> seconds = new ArrayList<>();
         ParallelWrapper wrapper = new ParallelWrapper.Builder<>(graph)
                 .workers(workers)
                 .averagingFrequency(averagingFrequency)
@@ -100,27 +100,40 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
                 .build();
         ReplicaBarrier barrier = new ReplicaBarrier();
         wrapper.setListeners(barrier);
+        List<Long> starts = new ArrayList<>();
+        EpochChain.Multi all = EpochChain.of(data, epochs, epoch -> {
+            logits.setEpoch(epoch);
+            starts.add(System.nanoTime());
+        });
         try {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                data.reset();
-                logits.setEpoch(epoch);
-                long start = System.nanoTime();
-                barrier.arm(workers);
-                wrapper.fit(barrier.gate(data));
-                seconds.add((System.nanoTime() - start) / 1e9);
-                requireFinite(graph, epoch);
-            }
+            all.chain().start();
+            barrier.arm(workers);
+            wrapper.fit(barrier.gate(all));
+            starts.add(System.nanoTime());
+            requireFinite(graph);
         } finally {
             wrapper.shutdown();
         }
-        return new Result(training.exportPlain(), List.copyOf(seconds));
+        return new Result(training.exportPlain(), epochSeconds(starts));
     }
 
-    private static void requireFinite(Model model, int epoch) {
+    private static void requireFinite(Model model) {
         double sum = model.params().sumNumber().doubleValue();
         if (!Double.isFinite(sum)) {
-            throw new IllegalStateException("student parameters became non-finite during epoch " + epoch);
+            throw new IllegalStateException("student parameters became non-finite during training");
         }
+    }
+
+    /**
+     * Seconds between consecutive epoch starts (and the end). An epoch starts when the feeding thread
+     * reads its first batch; the workers may still be training on the previous epoch's last batches.
+     */
+    private static List<Double> epochSeconds(List<Long> starts) {
+        List<Double> seconds = new ArrayList<>();
+        for (int i = 1; i < starts.size(); i++) {
+            seconds.add((starts.get(i) - starts.get(i - 1)) / 1e9);
+        }
+        return List.copyOf(seconds);
     }
 
     /**
@@ -137,7 +150,6 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
         TargetLayout layout = TargetLayout.dense(student.numClasses());
         TrainingModel model = student.trainingModel(DistillationLossFunction.of(objective, layout));
         TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
-        List<Double> seconds = new ArrayList<>();
         ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model.network())
                 .workers(workers)
                 .averagingFrequency(averagingFrequency)
@@ -146,21 +158,20 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
                 .build();
         ReplicaBarrier barrier = new ReplicaBarrier();
         wrapper.setListeners(barrier);
+        List<Long> starts = new ArrayList<>();
+        EpochChain.Dense all = EpochChain.of(data, epochs, epoch -> {
+            data.setEpoch(epoch);
+            starts.add(System.nanoTime());
+        });
         try {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                if (train.resetSupported()) {
-                    data.reset();
-                }
-                data.setEpoch(epoch);
-                long start = System.nanoTime();
-                barrier.arm(workers);
-                wrapper.fit(barrier.gate(data));
-                seconds.add((System.nanoTime() - start) / 1e9);
-                requireFinite(model.network(), epoch);
-            }
+            all.chain().start();
+            barrier.arm(workers);
+            wrapper.fit(barrier.gate(all));
+            starts.add(System.nanoTime());
+            requireFinite(model.network());
         } finally {
             wrapper.shutdown();
         }
-        return new Result(model.exportPlain(), List.copyOf(seconds));
+        return new Result(model.exportPlain(), epochSeconds(starts));
     }
 }

@@ -49,6 +49,39 @@ class ParallelWrapperDistillerTest {
     }
 
     @Test
+    void givenMomentum_whenTwoEpochsInOneRun_thenTheSecondEpochKeepsTheUpdaterStateInsteadOfRestartingIt() {
+        // Given: ParallelWrapper drops the root model's updater at the end of every fit, so one fit per epoch
+        // restarted the updater state (Adam's moments, a momentum velocity) at every epoch. "restarted" is
+        // two one-epoch runs in a row, the second from the first's parameters with a fresh updater: exactly
+        // what one fit per epoch gave for Nesterov momentum, whose update does not depend on the iteration
+        // count (Adam's bias correction does, which is why momentum is used here). Same data order (the
+        // iterator does not shuffle) and KD does not depend on the epoch, so the two-epoch run equals
+        // "restarted" if and only if it restarts the updater (checked: 0 with one fit per epoch).
+        ParallelWrapperDistiller twoEpochs = new ParallelWrapperDistiller(2, 1, TrainingMode.AVERAGING, 2, 3);
+        ParallelWrapperDistiller oneEpoch = new ParallelWrapperDistiller(2, 1, TrainingMode.AVERAGING, 1, 3);
+        // When
+        ParallelWrapperDistiller.Result continued = twoEpochs.distill(Student.of(momentumStudent()),
+                Teacher.of(teacherNet), OBJECTIVE, Blobs.iterator(train, 32));
+        Model first = oneEpoch.distill(Student.of(momentumStudent()), Teacher.of(teacherNet), OBJECTIVE,
+                Blobs.iterator(train, 32)).student();
+        Model restarted = oneEpoch.distill(Student.of((MultiLayerNetwork) first), Teacher.of(teacherNet), OBJECTIVE,
+                Blobs.iterator(train, 32)).student();
+        // Then: the velocity carried into the second epoch moves the weights elsewhere
+        float[] a = continued.student().params().toFloatVector();
+        float[] b = restarted.params().toFloatVector();
+        double maxDiff = 0;
+        for (int i = 0; i < a.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        }
+        assertTrue(maxDiff > 1e-3, "the two-epoch run equals two restarted one-epoch runs: max |diff| " + maxDiff);
+        assertEquals(2, continued.epochSeconds().size());
+    }
+
+    private static MultiLayerNetwork momentumStudent() {
+        return Blobs.mlp(8, 5, new org.nd4j.linalg.learning.config.Nesterovs(0.05, 0.9));
+    }
+
+    @Test
     void givenTwoWorkersAndOnlineTeacher_whenDistilled_thenStudentLearnsAndTeacherRanOnlyOnTheFeedingThread() {
         Blobs.ThreadRecordingTeacher teacher = new Blobs.ThreadRecordingTeacher(Teacher.of(teacherNet));
         ParallelWrapperDistiller.Result r = new ParallelWrapperDistiller(2, 1, TrainingMode.AVERAGING, 3, 3)
