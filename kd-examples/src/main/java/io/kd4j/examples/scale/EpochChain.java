@@ -1,12 +1,7 @@
 package io.kd4j.examples.scale;
 
-import java.util.List;
-import java.util.NoSuchElementException;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
@@ -15,40 +10,47 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * them all. DL4J 1.0.0-M2.1's ParallelWrapper ends every {@code fit} with {@code Model.clear()} on the
  * root model, which drops its updater: fitting once per epoch restarts Adam's moment estimates at every
  * epoch. When the inner iterator runs out and epochs remain, the chain resets it and calls
- * {@code onEpoch} with the new epoch's number (1-based) before handing out its first batch;
- * {@link #start} (and {@code reset()}) go back to epoch 1 and call {@code onEpoch(1)}.
+ * {@code onEpoch} with the new epoch's number (1-based) before its first batch is read; {@link #start}
+ * goes back to epoch 1 and calls {@code onEpoch(1)}. {@link ReplicaBarrier#gate} hands the chained
+ * batches to ParallelWrapper.
  */
 final class EpochChain {
+    private final BooleanSupplier innerHasNext;
+    private final Runnable innerReset;
+    private final boolean resetSupported;
     private final int epochs;
     private final IntConsumer onEpoch;
-    private final Resettable inner;
     private int epoch;
 
-    /** The two iterator kinds' {@code hasNext}, {@code reset} and {@code resetSupported}. */
-    private interface Resettable {
-        boolean hasNext();
-
-        void reset();
-
-        boolean resetSupported();
-    }
-
-    private EpochChain(Resettable inner, int epochs, IntConsumer onEpoch) {
+    private EpochChain(BooleanSupplier innerHasNext, Runnable innerReset, boolean resetSupported, int epochs,
+                       IntConsumer onEpoch) {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
-        if (epochs > 1 && !inner.resetSupported()) {
+        if (epochs > 1 && !resetSupported) {
             throw new IllegalArgumentException("training iterator must support reset() for epochs > 1");
         }
-        this.inner = inner;
+        this.innerHasNext = innerHasNext;
+        this.innerReset = innerReset;
+        this.resetSupported = resetSupported;
         this.epochs = epochs;
         this.onEpoch = onEpoch;
     }
 
+    /** {@code data} for {@code epochs} epochs. */
+    static EpochChain of(DataSetIterator data, int epochs, IntConsumer onEpoch) {
+        return new EpochChain(data::hasNext, data::reset, data.resetSupported(), epochs, onEpoch);
+    }
+
+    /** {@code data} (feature distillation) for {@code epochs} epochs. */
+    static EpochChain of(MultiDataSetIterator data, int epochs, IntConsumer onEpoch) {
+        return new EpochChain(data::hasNext, data::reset, data.resetSupported(), epochs, onEpoch);
+    }
+
     /** Back to epoch 1: resets the inner iterator (when it can be) and calls {@code onEpoch(1)}. */
     void start() {
-        if (inner.resetSupported()) {
-            inner.reset();
+        if (resetSupported) {
+            innerReset.run();
         }
         epoch = 1;
         onEpoch.accept(1);
@@ -59,196 +61,24 @@ final class EpochChain {
         return epoch;
     }
 
-    private boolean hasNext() {
-        while (!inner.hasNext()) {
+    /** The number of epochs. */
+    int epochs() {
+        return epochs;
+    }
+
+    /** Whether a batch remains in this epoch or a later one (moving to the next epoch when needed). */
+    boolean hasNext() {
+        while (!innerHasNext.getAsBoolean()) {
             if (epoch >= epochs) {
                 return false;
             }
             epoch++;
-            inner.reset();
+            innerReset.run();
             onEpoch.accept(epoch);
-            if (!inner.hasNext()) {
+            if (!innerHasNext.getAsBoolean()) {
                 throw new IllegalStateException("training iterator is empty after reset() (epoch " + epoch + ")");
             }
         }
         return true;
-    }
-
-    /** {@code data} for {@code epochs} epochs, as one DataSetIterator. */
-    static Dense of(DataSetIterator data, int epochs, IntConsumer onEpoch) {
-        return new Dense(data, epochs, onEpoch);
-    }
-
-    /** {@code data} for {@code epochs} epochs, as one MultiDataSetIterator. */
-    static Multi of(MultiDataSetIterator data, int epochs, IntConsumer onEpoch) {
-        return new Multi(data, epochs, onEpoch);
-    }
-
-    /** The chain over a DataSetIterator. */
-    static final class Dense implements DataSetIterator {
-        private static final long serialVersionUID = 1L;
-        private final DataSetIterator data;
-        private final transient EpochChain chain;
-
-        private Dense(DataSetIterator data, int epochs, IntConsumer onEpoch) {
-            this.data = data;
-            this.chain = new EpochChain(new Resettable() {
-                public boolean hasNext() {
-                    return data.hasNext();
-                }
-
-                public void reset() {
-                    data.reset();
-                }
-
-                public boolean resetSupported() {
-                    return data.resetSupported();
-                }
-            }, epochs, onEpoch);
-        }
-
-        EpochChain chain() {
-            return chain;
-        }
-
-        @Override
-        public boolean hasNext() {
-            return chain.hasNext();
-        }
-
-        @Override
-        public DataSet next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException("all " + chain.epochs + " epochs were read");
-            }
-            return data.next();
-        }
-
-        @Override
-        public DataSet next(int num) {
-            if (!hasNext()) {
-                throw new NoSuchElementException("all " + chain.epochs + " epochs were read");
-            }
-            return data.next(num);
-        }
-
-        @Override
-        public int inputColumns() {
-            return data.inputColumns();
-        }
-
-        @Override
-        public int totalOutcomes() {
-            return data.totalOutcomes();
-        }
-
-        @Override
-        public boolean resetSupported() {
-            return data.resetSupported();
-        }
-
-        @Override
-        public boolean asyncSupported() {
-            return false;
-        }
-
-        @Override
-        public void reset() {
-            chain.start();
-        }
-
-        @Override
-        public int batch() {
-            return data.batch();
-        }
-
-        @Override
-        public void setPreProcessor(DataSetPreProcessor preProcessor) {
-            data.setPreProcessor(preProcessor);
-        }
-
-        @Override
-        public DataSetPreProcessor getPreProcessor() {
-            return data.getPreProcessor();
-        }
-
-        @Override
-        public List<String> getLabels() {
-            return data.getLabels();
-        }
-    }
-
-    /** The chain over a MultiDataSetIterator (feature distillation). */
-    static final class Multi implements MultiDataSetIterator {
-        private static final long serialVersionUID = 1L;
-        private final MultiDataSetIterator data;
-        private final transient EpochChain chain;
-
-        private Multi(MultiDataSetIterator data, int epochs, IntConsumer onEpoch) {
-            this.data = data;
-            this.chain = new EpochChain(new Resettable() {
-                public boolean hasNext() {
-                    return data.hasNext();
-                }
-
-                public void reset() {
-                    data.reset();
-                }
-
-                public boolean resetSupported() {
-                    return data.resetSupported();
-                }
-            }, epochs, onEpoch);
-        }
-
-        EpochChain chain() {
-            return chain;
-        }
-
-        @Override
-        public boolean hasNext() {
-            return chain.hasNext();
-        }
-
-        @Override
-        public MultiDataSet next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException("all " + chain.epochs + " epochs were read");
-            }
-            return data.next();
-        }
-
-        @Override
-        public MultiDataSet next(int num) {
-            if (!hasNext()) {
-                throw new NoSuchElementException("all " + chain.epochs + " epochs were read");
-            }
-            return data.next(num);
-        }
-
-        @Override
-        public boolean resetSupported() {
-            return data.resetSupported();
-        }
-
-        @Override
-        public boolean asyncSupported() {
-            return false;
-        }
-
-        @Override
-        public void reset() {
-            chain.start();
-        }
-
-        @Override
-        public void setPreProcessor(MultiDataSetPreProcessor preProcessor) {
-            data.setPreProcessor(preProcessor);
-        }
-
-        @Override
-        public MultiDataSetPreProcessor getPreProcessor() {
-            return data.getPreProcessor();
-        }
     }
 }

@@ -92,29 +92,34 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
                 TargetLayout.dense(student.numClasses()));
         FeatureTargetIterator data = training.iterator(logits);
         ComputationGraph graph = training.graph();
-        ParallelWrapper wrapper = new ParallelWrapper.Builder<>(graph)
-                .workers(workers)
-                .averagingFrequency(averagingFrequency)
-                .trainingMode(mode)
-                .prefetchBuffer(0)
-                .build();
+        ParallelWrapper wrapper = wrapper(graph);
         ReplicaBarrier barrier = new ReplicaBarrier();
         wrapper.setListeners(barrier);
         List<Long> starts = new ArrayList<>();
-        EpochChain.Multi all = EpochChain.of(data, epochs, epoch -> {
+        EpochChain all = EpochChain.of(data, epochs, epoch -> {
             logits.setEpoch(epoch);
             starts.add(System.nanoTime());
         });
         try {
-            all.chain().start();
+            all.start();
             barrier.arm(workers);
-            wrapper.fit(barrier.gate(all));
+            wrapper.fit(barrier.gate(data, all));
             starts.add(System.nanoTime());
             requireFinite(graph);
         } finally {
             wrapper.shutdown();
         }
         return new Result(training.exportPlain(), epochSeconds(starts));
+    }
+
+    /** ParallelWrapper with this record's settings; no prefetch thread, so the teacher runs on the feeding thread. */
+    private ParallelWrapper wrapper(Model model) {
+        return new ParallelWrapper.Builder<>(model)
+                .workers(workers)
+                .averagingFrequency(averagingFrequency)
+                .trainingMode(mode)
+                .prefetchBuffer(0)
+                .build();
     }
 
     private static void requireFinite(Model model) {
@@ -150,23 +155,18 @@ public record ParallelWrapperDistiller(int workers, int averagingFrequency, Para
         TargetLayout layout = TargetLayout.dense(student.numClasses());
         TrainingModel model = student.trainingModel(DistillationLossFunction.of(objective, layout));
         TeacherTargetIterator data = new TeacherTargetIterator(train, teacher, layout);
-        ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model.network())
-                .workers(workers)
-                .averagingFrequency(averagingFrequency)
-                .trainingMode(mode)
-                .prefetchBuffer(0)
-                .build();
+        ParallelWrapper wrapper = wrapper(model.network());
         ReplicaBarrier barrier = new ReplicaBarrier();
         wrapper.setListeners(barrier);
         List<Long> starts = new ArrayList<>();
-        EpochChain.Dense all = EpochChain.of(data, epochs, epoch -> {
+        EpochChain all = EpochChain.of(data, epochs, epoch -> {
             data.setEpoch(epoch);
             starts.add(System.nanoTime());
         });
         try {
-            all.chain().start();
+            all.start();
             barrier.arm(workers);
-            wrapper.fit(barrier.gate(all));
+            wrapper.fit(barrier.gate(data, all));
             starts.add(System.nanoTime());
             requireFinite(model.network());
         } finally {

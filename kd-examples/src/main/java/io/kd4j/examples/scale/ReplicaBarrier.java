@@ -2,6 +2,7 @@ package io.kd4j.examples.scale;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.core.storage.Persistable;
@@ -23,7 +24,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * already took a step (observed here: of two identical runs without this barrier, one differed from the
  * exact result in the third significant digit; with it, repeated runs are identical). Every worker
  * clones ParallelWrapper's listeners <em>after</em> copying the parameters; this listener counts those
- * clones, and {@link #gate} holds the first batch of each {@code fit} until all workers have.
+ * clones, and {@link #gate} holds the first batch of each {@code fit} until all workers have. The gate
+ * also runs all epochs of an {@link EpochChain} as the one {@code fit}'s data.
  */
 final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterationListener {
     private static final long serialVersionUID = 1L;
@@ -91,25 +93,36 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
         // not a reporting listener
     }
 
-    /** {@code data}, whose first batch waits until every worker has copied the root's parameters. */
-    DataSetIterator gate(DataSetIterator data) {
-        return new Gate(data, this);
+    /**
+     * {@code data} over all epochs of {@code epochs} (built on {@code data}), whose first batch waits until
+     * every worker has copied the root's parameters.
+     */
+    DataSetIterator gate(DataSetIterator data, EpochChain epochs) {
+        return new Gate(data, epochs, this);
     }
 
-    /** {@code data} (feature distillation), whose first batch waits until every worker has copied the root. */
-    MultiDataSetIterator gate(MultiDataSetIterator data) {
-        return new MultiGate(data, this);
+    /** The same for feature distillation's MultiDataSets. */
+    MultiDataSetIterator gate(MultiDataSetIterator data, EpochChain epochs) {
+        return new MultiGate(data, epochs, this);
     }
 
     private static final class MultiGate implements MultiDataSetIterator {
         private static final long serialVersionUID = 1L;
         private final MultiDataSetIterator inner;
+        private final transient EpochChain epochs;
         private final transient ReplicaBarrier barrier;
         private boolean opened;
 
-        MultiGate(MultiDataSetIterator inner, ReplicaBarrier barrier) {
+        MultiGate(MultiDataSetIterator inner, EpochChain epochs, ReplicaBarrier barrier) {
             this.inner = inner;
+            this.epochs = epochs;
             this.barrier = barrier;
+        }
+
+        private void advance() {
+            if (!epochs.hasNext()) {
+                throw new NoSuchElementException("all " + epochs.epochs() + " epochs were read");
+            }
         }
 
         private MultiDataSet pass(MultiDataSet ds) {
@@ -122,17 +135,19 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
 
         @Override
         public MultiDataSet next(int num) {
+            advance();
             return pass(inner.next(num));
         }
 
         @Override
         public MultiDataSet next() {
+            advance();
             return pass(inner.next());
         }
 
         @Override
         public boolean hasNext() {
-            return inner.hasNext();
+            return epochs.hasNext();
         }
 
         @Override
@@ -147,7 +162,7 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
 
         @Override
         public void reset() {
-            inner.reset();
+            epochs.start();
         }
 
         @Override
@@ -164,12 +179,20 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
     private static final class Gate implements DataSetIterator {
         private static final long serialVersionUID = 1L;
         private final DataSetIterator inner;
+        private final transient EpochChain epochs;
         private final transient ReplicaBarrier barrier;
         private boolean opened;
 
-        Gate(DataSetIterator inner, ReplicaBarrier barrier) {
+        Gate(DataSetIterator inner, EpochChain epochs, ReplicaBarrier barrier) {
             this.inner = inner;
+            this.epochs = epochs;
             this.barrier = barrier;
+        }
+
+        private void advance() {
+            if (!epochs.hasNext()) {
+                throw new NoSuchElementException("all " + epochs.epochs() + " epochs were read");
+            }
         }
 
         private org.nd4j.linalg.dataset.DataSet pass(org.nd4j.linalg.dataset.DataSet ds) {
@@ -182,17 +205,19 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
 
         @Override
         public org.nd4j.linalg.dataset.DataSet next(int num) {
+            advance();
             return pass(inner.next(num));
         }
 
         @Override
         public org.nd4j.linalg.dataset.DataSet next() {
+            advance();
             return pass(inner.next());
         }
 
         @Override
         public boolean hasNext() {
-            return inner.hasNext();
+            return epochs.hasNext();
         }
 
         @Override
@@ -217,7 +242,7 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
 
         @Override
         public void reset() {
-            inner.reset();
+            epochs.start();
         }
 
         @Override
