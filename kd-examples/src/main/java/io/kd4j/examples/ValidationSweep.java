@@ -77,8 +77,9 @@ public final class ValidationSweep {
         }
         long trainEnd = n - validation;
         long used = trainLimit > 0 ? Math.min(trainLimit, trainEnd) : trainEnd;
-        INDArray tx = x.get(NDArrayIndex.interval(0, used), NDArrayIndex.all()).dup();
-        INDArray ty = y.get(NDArrayIndex.interval(0, used), NDArrayIndex.all()).dup();
+        FashionMnist.Split trainingPart = data.train().first((int) used);
+        INDArray tx = trainingPart.features();
+        INDArray ty = trainingPart.labels();
         INDArray vx = x.get(NDArrayIndex.interval(trainEnd, n), NDArrayIndex.all()).dup();
         INDArray vy = y.get(NDArrayIndex.interval(trainEnd, n), NDArrayIndex.all()).dup();
         out.printf(Locale.ROOT, "data: %s; training part: images [0, %d), validation part: [%d, %d); test set not read%n",
