@@ -115,7 +115,6 @@ final class VectorGroupTerms {
         int up = S.loopBound(c);
         float inv = (float) (1 / tau);
         FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
         FloatVector x0 = FloatVector.broadcast(S, (float) max[0]);
         FloatVector x1 = FloatVector.broadcast(S, (float) max[1]);
         FloatVector x2 = FloatVector.broadcast(S, (float) max[2]);
@@ -129,8 +128,8 @@ final class VectorGroupTerms {
                 FloatVector cv = FloatVector.fromArray(S, codes, j);
                 VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
                 VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                FloatVector e = FloatVector.fromArray(S, x, j).sub(byGroup(x0, x1, x2, g0, g1)).mul(vinv).max(floor)
-                        .lanewise(VectorOperators.EXP);
+                FloatVector e = VectorExp.expClamped(FloatVector.fromArray(S, x, j).sub(byGroup(x0, x1, x2, g0, g1))
+                        .mul(vinv));
                 e.intoArray(dst, j);
                 a0 = a0.add(zero.blend(e, g0));
                 a1 = a1.add(zero.blend(e, g1));
@@ -399,9 +398,8 @@ final class VectorGroupTerms {
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
         FloatVector vm = FloatVector.broadcast(S, msr);
-        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
         for (int j = 0; j < up; j += L) {
-            FloatVector.fromArray(S, s, j).sub(vm).mul(vinv).max(floor).lanewise(VectorOperators.EXP).intoArray(q, j);
+            VectorExp.expClamped(FloatVector.fromArray(S, s, j).sub(vm).mul(vinv)).intoArray(q, j);
         }
         for (int j = up; j < c; j++) {
             q[j] = VectorRowKernel.exp((s[j] - msr) * inv);

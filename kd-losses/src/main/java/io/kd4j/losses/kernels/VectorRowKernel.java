@@ -19,14 +19,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <ol>
  *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
  *       them into this thread's row buffers and finds their maxima and minima (a NaN or ±inf is an error);</li>
- *   <li>per term, one pass of exponentials ({@code VectorOperators.EXP}, SVML on x86) stores the
+ *   <li>per term, one pass of exponentials ({@link VectorExp}, inlined into the loop) stores the
  *       unnormalised {@code exp} values, block by block followed by the block's sums while it is in L1;</li>
  *   <li>one pass per term adds the term's gradient into the gradient row (the first term writes it, so
  *       it is never zeroed), which is copied into the ND4J gradient buffer once.</li>
  * </ol>
- * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less): SVML's
- * {@code exp} takes a slow path, 10-20 times slower, for arguments that underflow, which rows with a
- * logit range beyond {@code 87 T} would otherwise hit. The clamped value differs from the exact one by
+ * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
+ * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
+ * reach it. (SVML's {@code exp}, used before, also took a slow path 10-20 times slower on arguments
+ * that underflow.) The clamped value differs from the exact one by
  * less than {@code 1.2e-38}, next to a normaliser of at least 1. DKD, LTKD and the top-k terms are in
  * {@link VectorGroupTerms}, the generalized JSD in {@link VectorJsdTerm}.
  */
@@ -229,7 +230,6 @@ final class VectorRowKernel extends RowKernel {
         FloatVector vinv = FloatVector.broadcast(S, inv);
         FloatVector vmt = FloatVector.broadcast(S, mt);
         FloatVector vms = FloatVector.broadcast(S, ms);
-        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
         double zt = 0;
         double zs = 0;
         double pd = 0;
@@ -237,10 +237,8 @@ final class VectorRowKernel extends RowKernel {
         for (int j0 = 0; j0 < up; j0 += BLOCK) {
             int end = Math.min(up, j0 + BLOCK);
             for (int j = j0; j < end; j += L) {
-                FloatVector.fromArray(S, t, j).sub(vmt).mul(vinv).max(floor).lanewise(VectorOperators.EXP)
-                        .intoArray(p, j);
-                FloatVector.fromArray(S, s, j).sub(vms).mul(vinv).max(floor).lanewise(VectorOperators.EXP)
-                        .intoArray(q, j);
+                VectorExp.expClamped(FloatVector.fromArray(S, t, j).sub(vmt).mul(vinv)).intoArray(p, j);
+                VectorExp.expClamped(FloatVector.fromArray(S, s, j).sub(vms).mul(vinv)).intoArray(q, j);
             }
             if (ex >= j0 && ex < end) {
                 p[ex] = 0f;
@@ -302,7 +300,6 @@ final class VectorRowKernel extends RowKernel {
     private double crossEntropy(int c, float ms, int label, double e, boolean wantGrad, double gw) {
         int up = S.loopBound(c);
         FloatVector vms = FloatVector.broadcast(S, ms);
-        FloatVector floor = FloatVector.broadcast(S, EXP_FLOOR);
         double z = 0;
         double sum = 0;
         for (int j0 = 0; j0 < up; j0 += BLOCK) {
@@ -311,7 +308,7 @@ final class VectorRowKernel extends RowKernel {
             FloatVector as = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector sv = FloatVector.fromArray(S, s, j);
-                FloatVector b = sv.sub(vms).max(floor).lanewise(VectorOperators.EXP);
+                FloatVector b = VectorExp.expClamped(sv.sub(vms));
                 b.intoArray(q, j);
                 az = az.add(b);
                 as = as.add(sv);

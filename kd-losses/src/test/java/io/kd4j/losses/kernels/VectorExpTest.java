@@ -1,0 +1,91 @@
+package io.kd4j.losses.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The inlined {@code exp} of the float32 vector kernel against {@link Math#exp} in double. It needs
+ * {@code jdk.incubator.vector}, so it runs in the {@code vector-kernels} execution and is skipped in
+ * the default one; the vector calls sit in {@link Lanes}, which is loaded only after that check.
+ */
+class VectorExpTest {
+    /** Cephes' expf is within about 1e-7; 3e-7 is 2.5 float ulps at 1, still far from a wrong polynomial. */
+    private static final double RELATIVE = 3e-7;
+
+    @BeforeEach
+    void needsTheModule() {
+        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "no jdk.incubator.vector");
+    }
+
+    @Test
+    void givenArgumentsOverTheWholeRange_whenExponentiated_thenWithinFloatRoundingOfTheDoubleExp() {
+        // Given a dense grid over [-87.3, 0] (every 1/1024), the points k ln2 and k ln2 / 2 where the
+        // range reduction switches n, and random arguments
+        Random rnd = new Random(17);
+        int grid = 87 * 1024 + 307;
+        float[] x = new float[grid + 2 * 252 + 10_000];
+        int at = 0;
+        for (int i = 0; i < grid; i++) {
+            x[at++] = -i / 1024f;
+        }
+        for (int k = 0; k < 126; k++) {
+            x[at++] = (float) (-k * Math.log(2));
+            x[at++] = (float) (-k * Math.log(2) - Math.log(2) / 2);
+            x[at++] = (float) (-(k + 0.5) * Math.log(2)) + 1e-6f;
+            x[at++] = (float) (-(k + 0.5) * Math.log(2)) - 1e-6f;
+        }
+        while (at < x.length) {
+            x[at++] = (float) (-87.3 * rnd.nextDouble());
+        }
+        // When exponentiated in lanes
+        float[] e = Lanes.exp(x);
+        // Then each value is within float rounding of exp in double
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            double exact = Math.exp(Math.max(x[i], VectorRowKernel.EXP_FLOOR));
+            double rel = Math.abs(e[i] - exact) / exact;
+            worst = Math.max(worst, rel);
+            assertTrue(rel <= RELATIVE, "exp(" + x[i] + ") = " + e[i] + ", exact " + exact + ", relative error " + rel);
+        }
+        assertTrue(worst > 0, "a float result cannot equal every double exactly");
+    }
+
+    @Test
+    void givenArgumentsOutsideTheRange_whenExponentiated_thenClampedToTheFloorAndToZero() {
+        // Given arguments below the floor, at it, at 0 and above 0 (DKD's target, top-k classes)
+        float[] x = {-1e30f, -200f, -87.31f, VectorRowKernel.EXP_FLOOR, -0f, 0f, 1e-30f, 3f, 500f, 1e30f};
+        // When exponentiated
+        float[] e = Lanes.exp(x);
+        // Then below the floor gives exp(EXP_FLOOR) = 1.2e-38 (a normal float), above 0 gives exp(0) = 1
+        double atFloor = Math.exp(VectorRowKernel.EXP_FLOOR);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(atFloor, e[i], atFloor * RELATIVE, "exp(" + x[i] + ")");
+            assertTrue(e[i] >= Float.MIN_NORMAL, "normal float at the floor: " + e[i]);
+        }
+        for (int i = 4; i < x.length; i++) {
+            assertEquals(1f, e[i], 0f, "exp(clamped " + x[i] + ")");
+        }
+    }
+
+    /** The vector calls, in a class of their own so that the test class loads without the module. */
+    private static final class Lanes {
+        static float[] exp(float[] x) {
+            int l = VectorRowKernel.L;
+            float[] padded = new float[(x.length + l - 1) / l * l];
+            System.arraycopy(x, 0, padded, 0, x.length);
+            float[] out = new float[padded.length];
+            for (int j = 0; j < padded.length; j += l) {
+                VectorExp.expClamped(FloatVector.fromArray(VectorRowKernel.S, padded, j)).intoArray(out, j);
+            }
+            float[] e = new float[x.length];
+            System.arraycopy(out, 0, e, 0, x.length);
+            return e;
+        }
+    }
+}
