@@ -1,5 +1,6 @@
 package io.kd4j.core.cache;
 
+import io.kd4j.core.data.FeatureHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,13 +16,14 @@ import java.util.Map;
  *   bytes 8..11  format version (int, big-endian): 1, or 2 for a stacked teacher
  *   bytes 12..15 length L of the text that follows (int)
  *   bytes 16..   L bytes of UTF-8 "key=value\n" lines; zero padding to 4096
- *   keys: dtype, examples, classes, topK, teacher (fingerprint), data (fingerprint), crc32 (payload)
+ *   keys: dtype, examples, classes, topK, teacher (fingerprint), data (fingerprint), crc32 (payload),
+ *         keys (the function of the feature hashes: xxh64; files without it were keyed by FNV-1a and are refused)
  *   version 2 adds: teachers (M &gt; 1 stacked teacher blocks), teacherWeights (M comma-separated weights)
  * </pre>
  * The payload after the header: {@code examples × teachers × classes} float32 logits (row-major, data
  * order; a row holds the M members' logits side by side), then {@code examples} longs of feature
  * hashes (data order), then the same hashes sorted, then {@code examples} ints: the row of each sorted
- * hash. A cache of one teacher is written as version 1, byte for byte as before stacked teachers.
+ * hash. A cache of one teacher is written as version 1, a stacked one as version 2.
  *
  * @param classes classes per teacher block
  * @param teacherWeights the block weights ({@code [1.0]} for one teacher)
@@ -40,7 +42,7 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
 
     ByteBuffer encode() {
         String text = "dtype=" + dtype + "\nexamples=" + examples + "\nclasses=" + classes + "\ntopK=" + topK
-                + "\nteacher=" + teacher + "\ndata=" + data + "\ncrc32=" + crc32 + "\n";
+                + "\nteacher=" + teacher + "\ndata=" + data + "\ncrc32=" + crc32 + "\nkeys=" + FeatureHash.KEYS + "\n";
         if (teachers() > 1) {
             StringBuilder w = new StringBuilder();
             for (double a : teacherWeights) {
@@ -83,6 +85,7 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
                 kv.put(line.substring(0, eq), line.substring(eq + 1));
             }
         }
+        checkKeys(kv, "teacher cache " + file);
         try {
             double[] weights = {1.0};
             if (version == STACKED_VERSION) {
@@ -100,6 +103,22 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
                     kv.get("data"), Long.parseLong(kv.get("crc32")), weights);
         } catch (RuntimeException e) {
             throw new IOException("teacher cache " + file + " has a corrupt header: " + kv, e);
+        }
+    }
+
+    /**
+     * Refuses a cache whose rows are keyed by another feature hash than {@link FeatureHash#perExample}'s:
+     * its lookups would find nothing, or, worse, rows of other examples.
+     */
+    static void checkKeys(Map<String, String> kv, String what) throws IOException {
+        String keys = kv.get("keys");
+        if (keys == null) {
+            throw new IOException(what + " keys its examples by FNV-1a feature hashes (written by an earlier kd4j); "
+                    + "this kd4j keys them by " + FeatureHash.KEYS + ": rebuild the cache");
+        }
+        if (!keys.equals(FeatureHash.KEYS)) {
+            throw new IOException(what + " keys its examples by '" + keys + "'; this kd4j reads " + FeatureHash.KEYS
+                    + " keys: rebuild the cache");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.kd4j.core.cache;
 
+import io.kd4j.core.data.FeatureHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,8 @@ import java.util.zip.CRC32;
  *   bytes 16..23  CRC-32 of the text (long)
  *   bytes 24..    L bytes of UTF-8 "key=value\n" lines; zero padding to 4096
  *   keys: dtype (float32|float16), index (uint16|int32), examples, classes, k, temperature,
- *         teacher (fingerprint), data (fingerprint), crc32 (of the payload)
+ *         teacher (fingerprint), data (fingerprint), crc32 (of the payload), keys (xxh64, the feature hash
+ *         function; files without it were keyed by FNV-1a and are refused)
  *   version 2 adds: time (T, the sequence length), tokens (records stored: the valid steps)
  * </pre>
  * Payload, version 1: {@code examples} records of {@code k} class indices, {@code k} log-probabilities
@@ -95,7 +97,8 @@ record TopKCacheHeader(String dtype, String index, long examples, int classes, i
     ByteBuffer encode() {
         String text = "dtype=" + dtype + "\nindex=" + index + "\nexamples=" + examples + "\nclasses=" + classes
                 + "\nk=" + k + "\ntemperature=" + temperature + "\nteacher=" + teacher + "\ndata=" + data
-                + "\ncrc32=" + crc32 + "\n" + (time == 0 ? "" : "time=" + time + "\ntokens=" + tokens + "\n");
+                + "\ncrc32=" + crc32 + "\nkeys=" + FeatureHash.KEYS + "\n"
+                + (time == 0 ? "" : "time=" + time + "\ntokens=" + tokens + "\n");
         byte[] t = text.getBytes(StandardCharsets.UTF_8);
         CRC32 crc = new CRC32();
         crc.update(t);
@@ -139,6 +142,7 @@ record TopKCacheHeader(String dtype, String index, long examples, int classes, i
                 kv.put(line.substring(0, eq), line.substring(eq + 1));
             }
         }
+        CacheHeader.checkKeys(kv, "top-k teacher cache " + file);
         try {
             long examples = Long.parseLong(kv.get("examples"));
             int time = version == SEQUENCE_VERSION ? Integer.parseInt(kv.get("time")) : 0;

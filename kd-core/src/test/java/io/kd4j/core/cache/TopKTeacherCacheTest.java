@@ -193,6 +193,14 @@ class TopKTeacherCacheTest {
         flipByte(version, 11);
         assertRefused(version, null, 0, null, "has format version");
 
+        Path fnv = copy(good, dir.resolve("fnv.topk"));
+        HeaderText.rewriteTopK(fnv, text -> text.replace("keys=xxh64\n", ""));
+        assertRefused(fnv, null, 0, null, "keys its examples by FNV-1a feature hashes (written by an earlier kd4j); "
+                + "this kd4j keys them by xxh64: rebuild the cache");
+        Path otherKeys = copy(good, dir.resolve("keys.topk"));
+        HeaderText.rewriteTopK(otherKeys, text -> text.replace("keys=xxh64", "keys=murmur3"));
+        assertRefused(otherKeys, null, 0, null, "keys its examples by 'murmur3'");
+
         assertRefused(good, linearTeacher(5), 0, null, "was built by teacher linear-4, not by the given teacher linear-5");
         assertRefused(good, teacher, 8, null, "holds k=4 classes per example, expected k=8");
         String otherData = TopKTeacherCache.dataFingerprint(Fixtures.iterator(Fixtures.blobs(50, 12), 16));
