@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
- * reach it. (SVML's {@code exp}, used before, also took a slow path 10-20 times slower on arguments
+ * reach it. ({@code VectorOperators.EXP}, used before, was measured 10-20 times slower on arguments
  * that underflow.) The clamped value differs from the exact one by
  * less than {@code 1.2e-38}, next to a normaliser of at least 1. DKD, LTKD and the top-k terms are in
  * {@link VectorGroupTerms}, the generalized JSD in {@link VectorJsdTerm}.
