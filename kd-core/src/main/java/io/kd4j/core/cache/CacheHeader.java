@@ -42,7 +42,8 @@ record CacheHeader(String dtype, long examples, int classes, int topK, String te
 
     ByteBuffer encode() {
         String text = "dtype=" + dtype + "\nexamples=" + examples + "\nclasses=" + classes + "\ntopK=" + topK
-                + "\nteacher=" + teacher + "\ndata=" + data + "\ncrc32=" + crc32 + "\nkeys=" + FeatureHash.KEYS + "\n";
+                + "\nteacher=" + teacher + "\ndata=" + data + "\ncrc32=" + crc32
+                + "\nkeys=" + FeatureHash.KEYS + "\n";
         if (teachers() > 1) {
             StringBuilder w = new StringBuilder();
             for (double a : teacherWeights) {

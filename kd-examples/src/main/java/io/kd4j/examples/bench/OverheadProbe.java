@@ -136,8 +136,9 @@ public final class OverheadProbe {
         // data iterator (which both epochs run) and the finiteness checks; the kd4j loss is timed above
         double extra = median(wall.get(ATTACH)) - median(wall.get(ITERATOR)) + median(wall.get(CHECKS));
         double hard = median(wall.get(HARD));
-        System.out.printf(Locale.ROOT, "cached epoch by its parts: hard-label epoch %.3f s + attach beyond the iterator "
-                + "and finiteness checks %.3f s = %.3f x the hard-label epoch%n", hard, extra, (hard + extra) / hard);
+        System.out.printf(Locale.ROOT, "cached epoch by its parts: hard-label epoch %.3f s + attach beyond the "
+                + "iterator and finiteness checks %.3f s = %.3f x the hard-label epoch%n", hard, extra,
+                (hard + extra) / hard);
         System.out.println("load average " + PerformanceSuite.loadAverage());
         Files.deleteIfExists(file);
         Files.deleteIfExists(dir);
