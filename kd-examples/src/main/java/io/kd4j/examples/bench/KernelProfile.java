@@ -12,7 +12,7 @@ import java.util.stream.IntStream;
  * followed by one STREAM triad, so both see the same load, and the process CPU time of the kernel
  * calls is reported next to the wall time. CPU nanoseconds per value (rows × classes) measure the
  * kernel's own work; they do not depend on how many cores the machine could give it. The fastest
- * call is printed next to the median: on a host shared with other guests it is the least disturbed one.
+ * call is printed next to the median: on a busy machine it is the least disturbed one.
  *
  * <p>Usage: {@code KernelProfile SHAPE REPS LOSS...} (losses of {@link KernelBench}), e.g.
  * {@code KernelProfile 2048x32000 15 KD CE+KD}.
