@@ -181,14 +181,7 @@ public final class FashionMnistDistillation {
         String table = table(result, seed, studentEpochs, batch, online);
         out.println();
         out.print(table);
-        if (report != null) {
-            Path p = Path.of(report);
-            if (p.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(p.toAbsolutePath().getParent());
-            }
-            Files.writeString(p, table);
-            out.println("wrote " + p);
-        }
+        ExampleData.writeReport(report, table, out);
         return result;
     }
 

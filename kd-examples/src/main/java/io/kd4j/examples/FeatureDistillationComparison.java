@@ -13,8 +13,6 @@ import io.kd4j.examples.data.FashionMnist;
 import io.kd4j.examples.experiment.Stats;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -72,7 +70,7 @@ public final class FeatureDistillationComparison {
     public static Result runExample(String[] argv) throws IOException {
         Args args = Args.parse(argv);
         String dataDir = args.text("data", "embedded");
-        List<Long> seeds = parseSeeds(args.text("seeds", "1,2,3"));
+        List<Long> seeds = ExampleData.parseSeeds(args.text("seeds", "1,2,3"));
         List<String> methods = parseMethods(args.text("methods", String.join(",", METHODS)));
         int epochs = args.integer("student-epochs", 10);
         int batch = args.integer("batch", 64);
@@ -115,14 +113,7 @@ public final class FeatureDistillationComparison {
         String table = table(runs, methods, seeds, teacherAccuracy, source, epochs, batch);
         out.println();
         out.print(table);
-        if (report != null) {
-            Path p = Path.of(report);
-            if (p.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(p.toAbsolutePath().getParent());
-            }
-            Files.writeString(p, table);
-            out.println("wrote " + p);
-        }
+        ExampleData.writeReport(report, table, out);
         return new Result(runs, teacherAccuracy, table);
     }
 
@@ -202,18 +193,6 @@ public final class FeatureDistillationComparison {
             case "rkd" -> "KD + RKD (distance 12.5, angle 25)";
             default -> method;
         };
-    }
-
-    static List<Long> parseSeeds(String text) {
-        List<Long> seeds = new ArrayList<>();
-        for (String s : text.split(",")) {
-            try {
-                seeds.add(Long.parseLong(s.trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--seeds must be comma-separated integers, got '" + text + "'");
-            }
-        }
-        return seeds;
     }
 
     static List<String> parseMethods(String text) {

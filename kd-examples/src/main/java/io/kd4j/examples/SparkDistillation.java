@@ -219,12 +219,7 @@ public final class SparkDistillation {
         String table = table(result, studentEpochs, batch, hidden, outputs);
         out.println();
         out.print(table);
-        if (report != null) {
-            Path p = Path.of(report).toAbsolutePath();
-            Files.createDirectories(p.getParent());
-            Files.writeString(p, table);
-            out.println("wrote " + p);
-        }
+        ExampleData.writeReport(report, table, out);
         return result;
     }
 

@@ -181,20 +181,20 @@ class SequenceTopKCacheTest {
         try (RandomAccessFile f = new RandomAccessFile(truncated.toFile(), "rw")) {
             f.setLength(f.length() - 3); // inside the step bit sets
         }
-        assertRefused(truncated, null, 0, null, "is truncated or corrupted");
+        CacheFiles.assertTopKRefused(truncated, null, 0, null, "is truncated or corrupted");
         Path corrupt = Files.copy(good, dir.resolve("corrupt.topk"));
-        flipByte(corrupt, Files.size(good) - 2); // a step bit set
-        assertRefused(corrupt, null, 0, null, "fails its checksum");
+        CacheFiles.flipByte(corrupt, Files.size(good) - 2); // a step bit set
+        CacheFiles.assertTopKRefused(corrupt, null, 0, null, "fails its checksum");
         Path badHeader = Files.copy(good, dir.resolve("header.topk"));
-        flipByte(badHeader, 30);
-        assertRefused(badHeader, null, 0, null, "header checksum mismatch");
+        CacheFiles.flipByte(badHeader, 30);
+        CacheFiles.assertTopKRefused(badHeader, null, 0, null, "header checksum mismatch");
         Path version = Files.copy(good, dir.resolve("version.topk"));
-        flipByte(version, 11);
-        assertRefused(version, null, 0, null, "has format version");
-        assertRefused(good, stepTeacher(4), 0, null, "was built by teacher step-3, not by the given teacher step-4");
-        assertRefused(good, teacher, 8, null, "holds k=4 classes per example, expected k=8");
+        CacheFiles.flipByte(version, 11);
+        CacheFiles.assertTopKRefused(version, null, 0, null, "has format version");
+        CacheFiles.assertTopKRefused(good, stepTeacher(4), 0, null, "was built by teacher step-3, not by the given teacher step-4");
+        CacheFiles.assertTopKRefused(good, teacher, 8, null, "holds k=4 classes per example, expected k=8");
         String other = TopKTeacherCache.dataFingerprint(new ViewIterator(sequences(8), 8));
-        assertRefused(good, teacher, 4, other, "was built from data " + dataFp + ", not from the given data " + other);
+        CacheFiles.assertTopKRefused(good, teacher, 4, other, "was built from data " + dataFp + ", not from the given data " + other);
     }
 
     @Test
@@ -248,19 +248,5 @@ class SequenceTopKCacheTest {
             parts[p] = a.get(idx).dup();
         }
         return Nd4j.concat(0, parts);
-    }
-
-    private static void assertRefused(Path file, Teacher teacher, int k, String data, String expected) {
-        IOException e = assertThrows(IOException.class, () -> TopKTeacherCache.open(file, teacher, k, data).close());
-        assertTrue(e.getMessage().contains(expected), e.getMessage());
-    }
-
-    private static void flipByte(Path file, long pos) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(pos);
-            int b = f.read();
-            f.seek(pos);
-            f.write(b ^ 0x5a);
-        }
     }
 }

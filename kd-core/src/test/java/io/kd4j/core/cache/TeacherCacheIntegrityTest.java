@@ -75,14 +75,14 @@ class TeacherCacheIntegrityTest {
             throws IOException {
         // Given a cache whose header lacks keys=xxh64 (as an earlier kd4j wrote it, with FNV-1a keys)
         Path file = build(dir);
-        HeaderText.rewriteDense(file, text -> text.replace("keys=xxh64\n", ""));
+        CacheFiles.rewriteDenseHeader(file, text -> text.replace("keys=xxh64\n", ""));
         // When opened, Then refused: its rows could not be found by this kd4j's keys
         IOException e = assertThrows(IOException.class, () -> TeacherCache.open(file));
         assertTrue(e.getMessage().contains("keys its examples by FNV-1a feature hashes (written by an earlier kd4j); "
                 + "this kd4j keys them by xxh64: rebuild the cache"), e.getMessage());
         // And a cache naming another key function is refused too
         Path other = build(Files.createDirectories(dir.resolve("other")));
-        HeaderText.rewriteDense(other, text -> text.replace("keys=xxh64", "keys=murmur3"));
+        CacheFiles.rewriteDenseHeader(other, text -> text.replace("keys=xxh64", "keys=murmur3"));
         IOException f = assertThrows(IOException.class, () -> TeacherCache.open(other));
         assertTrue(f.getMessage().contains("keys its examples by 'murmur3'"), f.getMessage());
     }

@@ -175,36 +175,36 @@ class TopKTeacherCacheTest {
         TopKTeacherCache.write(teacher, data(16), good, TopKCacheOptions.of(4));
         String dataFp = TopKTeacherCache.dataFingerprint(data(16));
 
-        Path truncated = copy(good, dir.resolve("truncated.topk"));
+        Path truncated = Files.copy(good, dir.resolve("truncated.topk"));
         try (RandomAccessFile f = new RandomAccessFile(truncated.toFile(), "rw")) {
             f.setLength(f.length() - 12);
         }
-        assertRefused(truncated, null, 0, null, "is truncated or corrupted");
+        CacheFiles.assertTopKRefused(truncated, null, 0, null, "is truncated or corrupted");
 
-        Path corrupt = copy(good, dir.resolve("corrupt.topk"));
-        flipByte(corrupt, 4096 + 30);
-        assertRefused(corrupt, null, 0, null, "fails its checksum");
+        Path corrupt = Files.copy(good, dir.resolve("corrupt.topk"));
+        CacheFiles.flipByte(corrupt, 4096 + 30);
+        CacheFiles.assertTopKRefused(corrupt, null, 0, null, "fails its checksum");
 
-        Path badHeader = copy(good, dir.resolve("header.topk"));
-        flipByte(badHeader, 30); // inside the key=value text
-        assertRefused(badHeader, null, 0, null, "header checksum mismatch");
+        Path badHeader = Files.copy(good, dir.resolve("header.topk"));
+        CacheFiles.flipByte(badHeader, 30); // inside the key=value text
+        CacheFiles.assertTopKRefused(badHeader, null, 0, null, "header checksum mismatch");
 
-        Path version = copy(good, dir.resolve("version.topk"));
-        flipByte(version, 11);
-        assertRefused(version, null, 0, null, "has format version");
+        Path version = Files.copy(good, dir.resolve("version.topk"));
+        CacheFiles.flipByte(version, 11);
+        CacheFiles.assertTopKRefused(version, null, 0, null, "has format version");
 
-        Path fnv = copy(good, dir.resolve("fnv.topk"));
-        HeaderText.rewriteTopK(fnv, text -> text.replace("keys=xxh64\n", ""));
-        assertRefused(fnv, null, 0, null, "keys its examples by FNV-1a feature hashes (written by an earlier kd4j); "
+        Path fnv = Files.copy(good, dir.resolve("fnv.topk"));
+        CacheFiles.rewriteTopKHeader(fnv, text -> text.replace("keys=xxh64\n", ""));
+        CacheFiles.assertTopKRefused(fnv, null, 0, null, "keys its examples by FNV-1a feature hashes (written by an earlier kd4j); "
                 + "this kd4j keys them by xxh64: rebuild the cache");
-        Path otherKeys = copy(good, dir.resolve("keys.topk"));
-        HeaderText.rewriteTopK(otherKeys, text -> text.replace("keys=xxh64", "keys=murmur3"));
-        assertRefused(otherKeys, null, 0, null, "keys its examples by 'murmur3'");
+        Path otherKeys = Files.copy(good, dir.resolve("keys.topk"));
+        CacheFiles.rewriteTopKHeader(otherKeys, text -> text.replace("keys=xxh64", "keys=murmur3"));
+        CacheFiles.assertTopKRefused(otherKeys, null, 0, null, "keys its examples by 'murmur3'");
 
-        assertRefused(good, linearTeacher(5), 0, null, "was built by teacher linear-4, not by the given teacher linear-5");
-        assertRefused(good, teacher, 8, null, "holds k=4 classes per example, expected k=8");
+        CacheFiles.assertTopKRefused(good, linearTeacher(5), 0, null, "was built by teacher linear-4, not by the given teacher linear-5");
+        CacheFiles.assertTopKRefused(good, teacher, 8, null, "holds k=4 classes per example, expected k=8");
         String otherData = TopKTeacherCache.dataFingerprint(Fixtures.iterator(Fixtures.blobs(50, 12), 16));
-        assertRefused(good, teacher, 4, otherData, "was built from data " + dataFp + ", not from the given data "
+        CacheFiles.assertTopKRefused(good, teacher, 4, otherData, "was built from data " + dataFp + ", not from the given data "
                 + otherData);
         try (CachedTopKTeacher ok = TopKTeacherCache.open(good, teacher, 4, dataFp)) {
             assertEquals(4, ok.k());
@@ -240,24 +240,6 @@ class TopKTeacherCacheTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new TeacherTargetIterator(Fixtures.iterator(fortyClass, 4), c, new TargetLayout(CLASSES, 4)));
             assertTrue(e.getMessage().contains("must match the top-k cache (classes=40, k=3)"), e.getMessage());
-        }
-    }
-
-    private static void assertRefused(Path file, Teacher teacher, int k, String data, String expected) {
-        IOException e = assertThrows(IOException.class, () -> TopKTeacherCache.open(file, teacher, k, data).close());
-        assertTrue(e.getMessage().contains(expected), e.getMessage());
-    }
-
-    private static Path copy(Path from, Path to) throws IOException {
-        return Files.copy(from, to);
-    }
-
-    private static void flipByte(Path file, long pos) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(pos);
-            int b = f.read();
-            f.seek(pos);
-            f.write(b ^ 0x5a);
         }
     }
 }

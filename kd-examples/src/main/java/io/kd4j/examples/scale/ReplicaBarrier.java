@@ -32,12 +32,26 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
     private static final long TIMEOUT_SECONDS = 120;
 
     private transient volatile CountDownLatch started = new CountDownLatch(0);
+    /** Whether the first batch since {@link #arm} has passed (read and set on the feeding thread). */
+    private transient boolean opened;
     private String workerId;
     private String sessionId;
 
     /** Expects {@code workers} workers to start (call before each {@code ParallelWrapper.fit}). */
     void arm(int workers) {
         started = new CountDownLatch(workers);
+        opened = false;
+    }
+
+    /** Before a gate hands out a batch: one must remain, and the first one waits for the workers. */
+    private void beforeBatch(EpochChain epochs) {
+        if (!epochs.hasNext()) {
+            throw new NoSuchElementException("all " + epochs.epochs() + " epochs were read");
+        }
+        if (!opened) {
+            awaitWorkers();
+            opened = true;
+        }
     }
 
     private void awaitWorkers() {
@@ -111,7 +125,6 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
         private final MultiDataSetIterator inner;
         private final transient EpochChain epochs;
         private final transient ReplicaBarrier barrier;
-        private boolean opened;
 
         MultiGate(MultiDataSetIterator inner, EpochChain epochs, ReplicaBarrier barrier) {
             this.inner = inner;
@@ -119,30 +132,16 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
             this.barrier = barrier;
         }
 
-        private void advance() {
-            if (!epochs.hasNext()) {
-                throw new NoSuchElementException("all " + epochs.epochs() + " epochs were read");
-            }
-        }
-
-        private MultiDataSet pass(MultiDataSet ds) {
-            if (!opened) {
-                barrier.awaitWorkers();
-                opened = true;
-            }
-            return ds;
-        }
-
         @Override
         public MultiDataSet next(int num) {
-            advance();
-            return pass(inner.next(num));
+            barrier.beforeBatch(epochs);
+            return inner.next(num);
         }
 
         @Override
         public MultiDataSet next() {
-            advance();
-            return pass(inner.next());
+            barrier.beforeBatch(epochs);
+            return inner.next();
         }
 
         @Override
@@ -181,7 +180,6 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
         private final DataSetIterator inner;
         private final transient EpochChain epochs;
         private final transient ReplicaBarrier barrier;
-        private boolean opened;
 
         Gate(DataSetIterator inner, EpochChain epochs, ReplicaBarrier barrier) {
             this.inner = inner;
@@ -189,30 +187,16 @@ final class ReplicaBarrier extends BaseTrainingListener implements RoutingIterat
             this.barrier = barrier;
         }
 
-        private void advance() {
-            if (!epochs.hasNext()) {
-                throw new NoSuchElementException("all " + epochs.epochs() + " epochs were read");
-            }
-        }
-
-        private org.nd4j.linalg.dataset.DataSet pass(org.nd4j.linalg.dataset.DataSet ds) {
-            if (!opened) {
-                barrier.awaitWorkers();
-                opened = true;
-            }
-            return ds;
-        }
-
         @Override
         public org.nd4j.linalg.dataset.DataSet next(int num) {
-            advance();
-            return pass(inner.next(num));
+            barrier.beforeBatch(epochs);
+            return inner.next(num);
         }
 
         @Override
         public org.nd4j.linalg.dataset.DataSet next() {
-            advance();
-            return pass(inner.next());
+            barrier.beforeBatch(epochs);
+            return inner.next();
         }
 
         @Override
