@@ -1,8 +1,8 @@
 package io.kd4j.core.checkpoint;
 
+import io.kd4j.losses.kernels.FiniteScan;
 import java.lang.ref.Reference;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -75,30 +75,23 @@ public final class NetworkState {
     /**
      * Whether every element is finite (no NaN, no ±Inf); {@code null} counts as finite. A float32 or
      * float64 array whose elements are contiguous in memory (element-wise stride 1, views included, such as
-     * DL4J's flattened gradient) is read in Java, in one pass and without allocating: this runs several
-     * times per training step, where two ND4J ops per check ({@code isNaN().any()},
-     * {@code isInfinite().any()}) with their temporaries and thread wake-ups cost more than the check.
+     * DL4J's flattened gradient) is read in Java by {@link FiniteScan}, in one pass (in vector lanes when
+     * the vector kernels are active): this runs several times per training step, where two ND4J ops per
+     * check ({@code isNaN().any()}, {@code isInfinite().any()}) with their temporaries and thread
+     * wake-ups cost more than the check.
      */
     public static boolean isFinite(INDArray a) {
         if (a == null || a.isEmpty()) {
             return true;
         }
         if (contiguous(a)) {
-            // the NIO views do not keep a's off-heap memory alive: a is fenced until they are read
-            if (a.dataType() == DataType.FLOAT) {
-                FloatBuffer b = a.data().asNioFloat();
-                if (a.offset() + a.length() <= b.capacity()) {
-                    boolean finite = finite(b, (int) a.offset(), (int) a.length());
-                    Reference.reachabilityFence(a);
-                    return finite;
-                }
-            } else {
-                DoubleBuffer b = a.data().asNioDouble();
-                if (a.offset() + a.length() <= b.capacity()) {
-                    boolean finite = finite(b, (int) a.offset(), (int) a.length());
-                    Reference.reachabilityFence(a);
-                    return finite;
-                }
+            // the NIO view does not keep a's off-heap memory alive: a is fenced until it is read
+            boolean float32 = a.dataType() == DataType.FLOAT;
+            ByteBuffer b = a.data().asNio();
+            if (b != null && a.offset() + a.length() <= b.capacity() / (float32 ? 4 : 8)) {
+                boolean finite = FiniteScan.allFinite(b, (int) a.offset(), (int) a.length(), float32);
+                Reference.reachabilityFence(a);
+                return finite;
             }
         }
         return !(a.isNaN().any() || a.isInfinite().any());
@@ -116,17 +109,18 @@ public final class NetworkState {
      */
     public static boolean isFiniteColumns(INDArray m, long from, long to) {
         to = Math.min(to, m.size(1));
-        if (m.rank() == 2 && m.ordering() == 'c' && m.dataType() == DataType.FLOAT && contiguous(m)
-                && m.offset() + m.length() <= m.data().asNioFloat().capacity()) {
-            FloatBuffer b = m.data().asNioFloat();
-            int cols = (int) m.size(1);
-            int base = (int) m.offset();
-            boolean finite = true;
-            for (int r = 0; r < m.size(0) && finite; r++) {
-                finite = finite(b, base + r * cols + (int) from, (int) (to - from));
+        if (m.rank() == 2 && m.ordering() == 'c' && m.dataType() == DataType.FLOAT && contiguous(m)) {
+            ByteBuffer b = m.data().asNio();
+            if (b != null && m.offset() + m.length() <= b.capacity() / 4) {
+                int cols = (int) m.size(1);
+                int base = (int) m.offset();
+                boolean finite = true;
+                for (int r = 0; r < m.size(0) && finite; r++) {
+                    finite = FiniteScan.allFinite(b, base + r * cols + (int) from, (int) (to - from), true);
+                }
+                Reference.reachabilityFence(m);
+                return finite;
             }
-            Reference.reachabilityFence(m);
-            return finite;
         }
         INDArrayIndex[] block = new INDArrayIndex[m.rank()];
         block[0] = NDArrayIndex.all();
@@ -135,37 +129,5 @@ public final class NetworkState {
             block[i] = NDArrayIndex.all();
         }
         return isFinite(m.get(block));
-    }
-
-    private static boolean finite(FloatBuffer b, int from, int n) {
-        float[] chunk = new float[Math.min(n, 4096)];
-        for (int at = 0; at < n; at += chunk.length) {
-            int len = Math.min(chunk.length, n - at);
-            b.get(from + at, chunk, 0, len);
-            boolean bad = false;
-            for (int i = 0; i < len; i++) {
-                bad |= !(Math.abs(chunk[i]) <= Float.MAX_VALUE);
-            }
-            if (bad) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean finite(DoubleBuffer b, int from, int n) {
-        double[] chunk = new double[Math.min(n, 4096)];
-        for (int at = 0; at < n; at += chunk.length) {
-            int len = Math.min(chunk.length, n - at);
-            b.get(from + at, chunk, 0, len);
-            boolean bad = false;
-            for (int i = 0; i < len; i++) {
-                bad |= !(Math.abs(chunk[i]) <= Double.MAX_VALUE);
-            }
-            if (bad) {
-                return false;
-            }
-        }
-        return true;
     }
 }

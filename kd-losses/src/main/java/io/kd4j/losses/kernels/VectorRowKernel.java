@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
  *       them into this thread's row buffers and finds their maxima and minima (a NaN or ±inf is an error);</li>
  *   <li>per term, one pass of exponentials ({@link VectorExp}, inlined into the loop) stores the
- *       unnormalised {@code exp} values, block by block followed by the block's sums while it is in L1;</li>
+ *       unnormalised {@code exp} values and adds up the row's sums in the same loop (in float lanes, flushed
+ *       to double every block);</li>
  *   <li>one pass per term adds the term's gradient into the gradient row (the first term writes it, so
  *       it is never zeroed), which is copied into the ND4J gradient buffer once.</li>
  * </ol>
@@ -236,26 +237,40 @@ final class VectorRowKernel extends RowKernel {
         double qd = 0;
         for (int j0 = 0; j0 < up; j0 += BLOCK) {
             int end = Math.min(up, j0 + BLOCK);
-            for (int j = j0; j < end; j += L) {
-                VectorExp.expClamped(FloatVector.fromArray(S, t, j).sub(vmt).mul(vinv)).intoArray(p, j);
-                VectorExp.expClamped(FloatVector.fromArray(S, s, j).sub(vms).mul(vinv)).intoArray(q, j);
-            }
-            if (ex >= j0 && ex < end) {
-                p[ex] = 0f;
-                q[ex] = 0f;
-            }
             FloatVector azt = FloatVector.zero(S);
             FloatVector azs = FloatVector.zero(S);
             FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
-                FloatVector a = FloatVector.fromArray(S, p, j);
-                FloatVector b = FloatVector.fromArray(S, q, j);
-                FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+                FloatVector tv = FloatVector.fromArray(S, t, j);
+                FloatVector sv = FloatVector.fromArray(S, s, j);
+                FloatVector a = VectorExp.expClamped(tv.sub(vmt).mul(vinv));
+                FloatVector b = VectorExp.expClamped(sv.sub(vms).mul(vinv));
+                a.intoArray(p, j);
+                b.intoArray(q, j);
+                FloatVector d = tv.sub(sv);
                 azt = azt.add(a);
                 azs = azs.add(b);
                 apd = a.fma(d, apd);
                 aqd = b.fma(d, aqd);
+            }
+            if (ex >= j0 && ex < end) {
+                // the excluded class counts as 0: this block's sums again without it
+                p[ex] = 0f;
+                q[ex] = 0f;
+                azt = FloatVector.zero(S);
+                azs = FloatVector.zero(S);
+                apd = FloatVector.zero(S);
+                aqd = FloatVector.zero(S);
+                for (int j = j0; j < end; j += L) {
+                    FloatVector a = FloatVector.fromArray(S, p, j);
+                    FloatVector b = FloatVector.fromArray(S, q, j);
+                    FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+                    azt = azt.add(a);
+                    azs = azs.add(b);
+                    apd = a.fma(d, apd);
+                    aqd = b.fma(d, aqd);
+                }
             }
             zt += azt.reduceLanes(VectorOperators.ADD);
             zs += azs.reduceLanes(VectorOperators.ADD);
