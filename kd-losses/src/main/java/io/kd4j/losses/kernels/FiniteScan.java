@@ -50,10 +50,11 @@ public final class FiniteScan {
     public static boolean allFinite(ByteBuffer bytes, int from, int n, boolean float32) {
         int size = float32 ? 4 : 8;
         if (from < 0 || n < 0 || (long) from + n > bytes.capacity() / size) {
-            throw new IllegalArgumentException("values [" + from + ", " + ((long) from + n) + ") out of range: the buffer "
-                    + "holds " + bytes.capacity() / size + " values of " + size + " bytes");
+            throw new IllegalArgumentException("values [" + from + ", " + ((long) from + n)
+                    + ") out of range: the buffer holds " + bytes.capacity() / size + " values of " + size + " bytes");
         }
-        ByteBuffer b = bytes.order() == ByteOrder.nativeOrder() ? bytes : bytes.duplicate().order(ByteOrder.nativeOrder());
+        ByteOrder order = ByteOrder.nativeOrder();
+        ByteBuffer b = bytes.order() == order ? bytes : bytes.duplicate().order(order);
         try {
             if (float32) {
                 return FLOATS != null ? (boolean) FLOATS.invokeExact(b, from, n) : floats(b.asFloatBuffer(), from, n);
