@@ -23,16 +23,18 @@ public final class FiniteScan {
     static {
         MethodHandle f = null;
         MethodHandle d = null;
-        if (Kernels.active().equals("vector")) {
-            try {
+        // a kernel selection that fails (e.g. -Dkd4j.kernels=vector without the module) is reported by the
+        // loss kernels themselves; the checks then read plain Java
+        try {
+            if (Kernels.active().equals("vector")) {
                 Class<?> c = Class.forName("io.kd4j.losses.kernels.VectorFinite");
                 MethodType type = MethodType.methodType(boolean.class, ByteBuffer.class, int.class, int.class);
                 f = MethodHandles.lookup().findStatic(c, "floats", type);
                 d = MethodHandles.lookup().findStatic(c, "doubles", type);
-            } catch (ReflectiveOperationException | LinkageError e) {
-                f = null;
-                d = null;
             }
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            f = null;
+            d = null;
         }
         FLOATS = f;
         DOUBLES = d;
