@@ -46,7 +46,9 @@ public final class FiniteScan {
     /**
      * Whether the {@code n} values from element {@code from} of {@code bytes} are finite.
      *
-     * @param bytes off-heap or heap bytes; read in native byte order whatever the buffer's own order
+     * @param bytes off-heap or heap bytes; element {@code i} is at byte {@code i * size} from the start of the
+     *     buffer (its position and limit do not count), read in native byte order whatever the buffer's own
+     *     order
      * @param float32 float32 values, else float64
      */
     public static boolean allFinite(ByteBuffer bytes, int from, int n, boolean float32) {
@@ -55,8 +57,12 @@ public final class FiniteScan {
             throw new IllegalArgumentException("values [" + from + ", " + ((long) from + n)
                     + ") out of range: the buffer holds " + bytes.capacity() / size + " values of " + size + " bytes");
         }
+        // indices count from the start of the buffer, whatever its position, limit and order
         ByteOrder order = ByteOrder.nativeOrder();
-        ByteBuffer b = bytes.order() == order ? bytes : bytes.duplicate().order(order);
+        ByteBuffer b = bytes;
+        if (b.order() != order || b.position() != 0 || b.limit() != b.capacity()) {
+            b = bytes.duplicate().clear().order(order);
+        }
         try {
             if (float32) {
                 return FLOATS != null ? (boolean) FLOATS.invokeExact(b, from, n) : floats(b.asFloatBuffer(), from, n);

@@ -83,6 +83,20 @@ class FiniteScanTest {
     }
 
     @Test
+    void givenABufferWithAPositionAndALimit_whenScanned_thenIndicesCountFromItsStart() {
+        // Given Inf at value 10 of 32, and a buffer object positioned at byte 8 and limited to 20 bytes
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * 32).order(ByteOrder.nativeOrder());
+        b.putFloat(4 * 10, Float.POSITIVE_INFINITY);
+        b.position(8).limit(20);
+        // Then value 10 is found, values 11 to 31 are finite, and the buffer's position and limit are untouched
+        assertEquals(false, FiniteScan.allFinite(b, 0, 32, true));
+        assertEquals(false, FiniteScan.allFinite(b, 10, 1, true));
+        assertEquals(true, FiniteScan.allFinite(b, 11, 21, true));
+        assertEquals(8, b.position());
+        assertEquals(20, b.limit());
+    }
+
+    @Test
     void givenARangeBeyondTheBuffer_whenScanned_thenAnErrorNamesIt() {
         ByteBuffer b = ByteBuffer.allocateDirect(40);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
