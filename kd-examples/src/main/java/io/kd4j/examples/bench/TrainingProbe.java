@@ -13,15 +13,21 @@ import io.kd4j.core.train.Distiller;
 import io.kd4j.core.train.EpochStats;
 import io.kd4j.examples.Models;
 import io.kd4j.examples.data.FashionMnist;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -35,7 +41,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *   <li>{@code throughput}: samples/s of one student (MLP 784-128-10, batch 128) trained on hard labels,
  *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
  *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 10 rounds in which
- *       the three alternate (fresh students, 2 epochs each, the second timed);</li>
+ *       the three alternate (fresh students, 2 epochs each, the second timed); also the median step
+ *       (time between two DL4J iterations) of the cached epoch over that of the hard-label epoch, and
+ *       the collectors' time per epoch;</li>
  *   <li>{@code accuracy}: test accuracy of a small student (MLP 784-16-10) trained on hard labels,
  *       with dense KD from a cache, and with top-k KD (k = 3 and k = 1, float16) from a top-k cache, all
  *       from the same trained teacher (MLP 784-512-512-10).</li>
@@ -80,7 +88,7 @@ public final class TrainingProbe {
     /** Rounds of the throughput measurement; the first warms the JIT up and is not counted. */
     private static final int ROUNDS = 11;
     private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     /**
      * Rounds of: a hard-label student, a student distilled from the cached teacher and one distilled
@@ -106,8 +114,15 @@ public final class TrainingProbe {
         double[] cachedRatio = new double[counted];
         double[] onlineRatio = new double[counted];
         double[] cachedCpuRatio = new double[counted];
+        double[] stepRatio = new double[counted];
+        double[] hardStep = new double[counted];
+        double[] cachedStep = new double[counted];
+        double[] hardGc = new double[counted];
+        double[] cachedGc = new double[counted];
         for (int r = 0; r < ROUNDS; r++) {
             MultiLayerNetwork plain = Models.mlpStudent(1, 128);
+            StepClock hardClock = new StepClock();
+            plain.setListeners(hardClock);
             plain.fit(it(x, y, batch));
             long t0 = System.nanoTime();
             long c0 = OS.getProcessCpuTime();
@@ -115,9 +130,15 @@ public final class TrainingProbe {
             double h = (System.nanoTime() - t0) / 1e9;
             double hCpu = (OS.getProcessCpuTime() - c0) / 1e9;
             EpochCpu cachedCpu = new EpochCpu();
-            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch, cachedCpu);
+            StepClock cachedClock = new StepClock();
+            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch, cachedCpu, cachedClock);
             EpochStats o = secondEpoch(teacher, objective, x, y, batch, new EpochCpu());
             if (r > 0) {
+                hardStep[r - 1] = hardClock.medianStep();
+                cachedStep[r - 1] = cachedClock.medianStep();
+                stepRatio[r - 1] = cachedStep[r - 1] / hardStep[r - 1];
+                hardGc[r - 1] = hardClock.gcSeconds;
+                cachedGc[r - 1] = cachedClock.gcSeconds;
                 hard[r - 1] = h;
                 cached[r - 1] = c.teacherSeconds() + c.studentSeconds();
                 online[r - 1] = o.teacherSeconds() + o.studentSeconds();
@@ -143,28 +164,82 @@ public final class TrainingProbe {
                 min(cached) / min(hard), min(cached), min(hard));
         System.out.printf("RESULT online_over_hard_plus_teacher=%.3f (rounds: %s)%n", median(onlineRatio),
                 rounded(onlineRatio));
+        // a step's time is the time between two DL4J iterations (data, attaching cached outputs, the step
+        // and the distiller's checks); the median step of an epoch leaves out the rare slow ones (a GC
+        // pause, the rest of the machine), whose GC part is printed beside it
+        System.out.printf("RESULT cached_over_hard_median_step=%.3f (rounds: %s)%n", median(stepRatio),
+                rounded(stepRatio));
+        System.out.printf("RESULT median_step_ms=hard_%.3f,cached_%.3f (medians over the rounds)%n",
+                1e3 * median(hardStep), 1e3 * median(cachedStep));
+        System.out.printf("RESULT gc_ms_per_epoch=hard_%.1f,cached_%.1f (medians over the rounds)%n",
+                1e3 * median(hardGc), 1e3 * median(cachedGc));
     }
 
     /** The second epoch of a fresh student distilled for two epochs; its process CPU time goes to {@code cpu}. */
     private static EpochStats secondEpoch(Teacher teacher, String objective, INDArray x, INDArray y, int batch,
-                                          EpochCpu cpu) {
-        DistillationResult r = Distiller.builder().teacher(teacher).objective(objective).epochs(2).listener(cpu).build()
-                .distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
+                                          TrainingListener... listeners) {
+        Distiller.Builder b = Distiller.builder().teacher(teacher).objective(objective).epochs(2);
+        for (TrainingListener l : listeners) {
+            b.listener(l);
+        }
+        DistillationResult r = b.build().distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
         return r.report().epochs().get(1);
     }
 
+    /**
+     * Wall time between consecutive DL4J iterations of the last epoch (the first measured from the
+     * epoch's start), and the collectors' time in that epoch.
+     */
+    private static final class StepClock extends BaseTrainingListener {
+        private final List<Long> steps = new ArrayList<>();
+        private long last;
+        private long gcStart;
+        private double gcSeconds;
+
+        @Override
+        public void onEpochStart(Model model) {
+            steps.clear();
+            gcStart = gcMillis();
+            last = System.nanoTime();
+        }
+
+        @Override
+        public void iterationDone(Model model, int iteration, int epoch) {
+            long now = System.nanoTime();
+            steps.add(now - last);
+            last = now;
+        }
+
+        @Override
+        public void onEpochEnd(Model model) {
+            gcSeconds = (gcMillis() - gcStart) / 1e3;
+        }
+
+        double medianStep() {
+            return median(steps.stream().mapToDouble(v -> v / 1e9).toArray());
+        }
+
+        private static long gcMillis() {
+            long sum = 0;
+            for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+                sum += Math.max(0, b.getCollectionTime());
+            }
+            return sum;
+        }
+    }
+
     /** Process CPU seconds of the last epoch DL4J's {@code fit} ran (from epoch start to epoch end). */
-    private static final class EpochCpu extends org.deeplearning4j.optimize.api.BaseTrainingListener {
+    private static final class EpochCpu extends BaseTrainingListener {
         private long start;
         private double seconds;
 
         @Override
-        public void onEpochStart(org.deeplearning4j.nn.api.Model model) {
+        public void onEpochStart(Model model) {
             start = OS.getProcessCpuTime();
         }
 
         @Override
-        public void onEpochEnd(org.deeplearning4j.nn.api.Model model) {
+        public void onEpochEnd(Model model) {
             seconds = (OS.getProcessCpuTime() - start) / 1e9;
         }
     }

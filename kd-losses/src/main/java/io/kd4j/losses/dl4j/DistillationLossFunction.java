@@ -74,6 +74,9 @@ public final class DistillationLossFunction implements ILossFunction {
     private transient volatile Cached cache;
     private transient volatile Map<String, Double> lastTerms = Map.of();
     private transient volatile boolean lastFused;
+    /** The last gradient call's fused result, for the score call of the same step ({@link StepMemo}). */
+    private transient volatile StepMemo<Fast> memo;
+    private transient int kernelRuns;
 
     private record Cached(double[] student, double[] labels, double[] mask, RowsResult result, LogitRows rows) {
     }
@@ -177,10 +180,26 @@ public final class DistillationLossFunction implements ILossFunction {
         return lastFused;
     }
 
+    /**
+     * How many times this instance has run the fused kernels (a diagnostic: a score call answered from
+     * the step's gradient call, see {@link StepMemo}, does not count; not synchronised).
+     */
+    @JsonIgnore
+    public int fusedEvaluations() {
+        return kernelRuns;
+    }
+
     /** Value (and gradient when asked) through the fused kernels, or {@code null} when they do not apply. */
     private Fast fast(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean wantGrad) {
         if (teacherWeights != null || !(activationFn instanceof ActivationIdentity) || !fusable(preOutput) || !fusable(labels)) {
             return null;
+        }
+        StepMemo<Fast> m = memo;
+        Fast remembered = wantGrad || m == null ? null : m.recall(labels, preOutput, mask);
+        if (remembered != null) {
+            lastTerms = remembered.result().terms();
+            lastFused = true;
+            return remembered;
         }
         checkShapes(labels, preOutput);
         TargetLayout layout = layout();
@@ -191,12 +210,12 @@ public final class DistillationLossFunction implements ILossFunction {
         }
         int n = (int) preOutput.size(0);
         DenseRows packed = DenseRows.of(labels);
-        checkPacked(packed, n, layout);
+        PackedLabels.checkPacked(packed, n, layout);
         if (topK > 0) {
             checkTopKIndices(packed, n);
         }
-        boolean[] valid = validRows(mask, n);
-        if (!binary(mask)) {
+        boolean[] valid = PackedLabels.validRows(mask, n);
+        if (!PackedLabels.binary(mask)) {
             return null; // per-example sample weights in the mask: the reference path applies them
         }
         INDArray grad = wantGrad ? Nd4j.createUninitialized(preOutput.dataType(), n, classes) : null;
@@ -204,8 +223,13 @@ public final class DistillationLossFunction implements ILossFunction {
                 fused.needsTeacher() ? DenseRows.columns(labels, classes, layout.teacherWidth()) : null,
                 fused.needsLabels() ? DenseRows.columns(labels, 0, classes) : null, valid,
                 grad == null ? null : DenseRows.of(grad), 1.0);
+        kernelRuns++;
         lastTerms = r.terms();
         lastFused = true;
+        if (wantGrad) {
+            // the gradient is handed to DL4J, which may change it: the memo keeps only the value
+            memo = StepMemo.remember(labels, preOutput, mask, new Fast(r, valid, null));
+        }
         return new Fast(r, valid, grad);
     }
 
@@ -273,8 +297,8 @@ public final class DistillationLossFunction implements ILossFunction {
             return c;
         }
         int w = layout.width();
-        boolean[] valid = validRows(mask, n);
-        checkPacked(DenseRows.wrap(packed, n, w), n, layout);
+        boolean[] valid = PackedLabels.validRows(mask, n);
+        PackedLabels.checkPacked(DenseRows.wrap(packed, n, w), n, layout);
         Objective obj = objective();
         boolean needLabels = obj.requiredInputs().contains(InputKind.LABELS);
         int[] hard = needLabels ? new int[n] : null;
@@ -325,73 +349,6 @@ public final class DistillationLossFunction implements ILossFunction {
         Cached fresh = new Cached(student, packed, maskData, r, rows);
         cache = fresh;
         return fresh;
-    }
-
-    /**
-     * The hard-label block must be one-hot or all zeros (no label) and the epoch column finite and
-     * &gt;= 0 in every row: anything else means the labels were not packed by a {@link TargetLayout}.
-     */
-    private static void checkPacked(DenseRows packed, int n, TargetLayout layout) {
-        for (int i = 0; i < n; i++) {
-            int ones = 0;
-            for (int j = 0; j < layout.classes(); j++) {
-                double v = packed.value(i, j);
-                if (v != 0 && v != 1) {
-                    throw new IllegalArgumentException("hard labels must be one-hot (0 or 1), got " + v + " at row " + i
-                            + ", class " + j);
-                }
-                ones += v == 1 ? 1 : 0;
-            }
-            if (ones > 1) {
-                throw new IllegalArgumentException("hard labels must be one-hot (at most one 1 per row), got " + ones
-                        + " ones at row " + i);
-            }
-            double epoch = packed.value(i, layout.epochColumn());
-            if (!(epoch >= 0) || Double.isInfinite(epoch)) {
-                throw new IllegalArgumentException("packed epoch column must be finite and >= 0, got " + epoch
-                        + " at row " + i);
-            }
-        }
-    }
-
-    /** Whether a mask holds only 0 and 1 (no per-example weights); true without a mask. */
-    private static boolean binary(INDArray mask) {
-        if (mask == null) {
-            return true;
-        }
-        for (double v : mask.dup('c').data().asDouble()) {
-            if (v != 0 && v != 1) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}), or null. Values are 0/1
-     * or per-example sample weights (finite, &gt;= 0; see {@link #weight}); a row is valid when its value
-     * is not 0.
-     */
-    private static boolean[] validRows(INDArray mask, int n) {
-        if (mask == null) {
-            return null;
-        }
-        if (mask.rank() != 2 || mask.size(0) != n) {
-            throw new IllegalArgumentException("label mask must be [" + n + ", 1] or [" + n + ", width], got "
-                    + Arrays.toString(mask.shape()));
-        }
-        double[] m = mask.dup('c').data().asDouble();
-        int mw = (int) mask.size(1);
-        boolean[] valid = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            double v = m[i * mw];
-            if (!(v >= 0) || Double.isInfinite(v)) {
-                throw new IllegalArgumentException("labels mask values (0/1, or per-example sample weights) must be "
-                        + "finite and >= 0, got " + v + " at example " + i);
-            }
-            valid[i] = v != 0;
-        }
-        return valid;
     }
 
     @Override
