@@ -1,5 +1,6 @@
 package io.kd4j.losses.dl4j;
 
+import io.kd4j.losses.kernels.DenseRows;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -54,25 +55,18 @@ final class StepMemo<T> {
     /** Data type, shape and contents (row-major) of an array. */
     private record Snapshot(DataType type, long[] shape, float[] floats, double[] doubles) {
         static Snapshot of(INDArray a) {
-            INDArray c = contiguous(a);
+            INDArray c = DenseRows.plain(a);
             boolean single = a.dataType() == DataType.FLOAT;
             return new Snapshot(a.dataType(), a.shape(), single ? c.data().asFloat() : null,
                     single ? null : c.data().asDouble());
         }
 
         boolean sameAs(INDArray a) {
-            if (a.dataType() != type || !Arrays.equals(a.shape(), shape) || a.length() > 4 * MAX_VALUES) {
+            if (a.dataType() != type || !Arrays.equals(a.shape(), shape)) {
                 return false;
             }
-            INDArray c = contiguous(a);
+            INDArray c = DenseRows.plain(a);
             return floats != null ? Arrays.equals(floats, c.data().asFloat()) : Arrays.equals(doubles, c.data().asDouble());
-        }
-
-        /** The array itself when its buffer holds exactly its elements in row-major order, else a copy. */
-        private static INDArray contiguous(INDArray a) {
-            boolean exact = !a.isView() && a.ordering() == 'c' && a.data().offset() == 0
-                    && a.data().length() == a.length();
-            return exact ? a : a.dup('c');
         }
     }
 }

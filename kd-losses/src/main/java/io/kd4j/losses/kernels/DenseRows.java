@@ -84,7 +84,7 @@ public final class DenseRows {
     }
 
     /** A plain c-ordered array that owns its whole buffer: the array itself when it is one, else a copy. */
-    static INDArray plain(INDArray a) {
+    public static INDArray plain(INDArray a) {
         boolean direct = a.ordering() == 'c' && !a.isView() && a.data().offset() == 0
                 && a.data().length() == a.length();
         return direct ? a : a.dup('c');
