@@ -87,9 +87,9 @@ final class VectorGroupTerms {
             FloatVector cv = FloatVector.fromArray(S, codes, j);
             VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
             VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-            m0 = m0.max(ninf.blend(v, g0));
-            m1 = m1.max(ninf.blend(v, g1));
-            m2 = m2.max(v.blend(ninf, g0.or(g1)));
+            m0 = VectorRowKernel.larger(m0, ninf.blend(v, g0));
+            m1 = VectorRowKernel.larger(m1, ninf.blend(v, g1));
+            m2 = VectorRowKernel.larger(m2, v.blend(ninf, g0.or(g1)));
         }
         out[0] = m0.reduceLanes(VectorOperators.MAX);
         out[1] = m1.reduceLanes(VectorOperators.MAX);
@@ -115,6 +115,7 @@ final class VectorGroupTerms {
         int up = S.loopBound(c);
         float inv = (float) (1 / tau);
         FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector x0 = FloatVector.broadcast(S, (float) max[0]);
         FloatVector x1 = FloatVector.broadcast(S, (float) max[1]);
         FloatVector x2 = FloatVector.broadcast(S, (float) max[2]);
@@ -128,8 +129,8 @@ final class VectorGroupTerms {
                 FloatVector cv = FloatVector.fromArray(S, codes, j);
                 VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
                 VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                FloatVector e = VectorExp.expClamped(FloatVector.fromArray(S, x, j).sub(byGroup(x0, x1, x2, g0, g1))
-                        .mul(vinv));
+                FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, j).sub(byGroup(x0, x1, x2, g0, g1)),
+                        vinv, vil);
                 e.intoArray(dst, j);
                 a0 = a0.add(zero.blend(e, g0));
                 a1 = a1.add(zero.blend(e, g1));
@@ -397,9 +398,10 @@ final class VectorGroupTerms {
         float[] q = k.q;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vm = FloatVector.broadcast(S, msr);
         for (int j = 0; j < up; j += L) {
-            VectorExp.expClamped(FloatVector.fromArray(S, s, j).sub(vm).mul(vinv)).intoArray(q, j);
+            VectorExp.exp(FloatVector.fromArray(S, s, j).sub(vm), vinv, vil).intoArray(q, j);
         }
         for (int j = up; j < c; j++) {
             q[j] = VectorRowKernel.exp((s[j] - msr) * inv);

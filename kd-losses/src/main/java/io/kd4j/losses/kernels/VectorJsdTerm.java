@@ -55,7 +55,9 @@ final class VectorJsdTerm {
                 FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector logP = FloatVector.fromArray(S, t, j).sub(vmt).fma(vinv, nlzt);
                 FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
-                FloatVector logM = pj.fma(vb, qj.mul(vb1)).max(tiny).lanewise(VectorOperators.LOG);
+                FloatVector m = pj.fma(vb, qj.mul(vb1));
+                // a compare and a blend, not max(tiny): see VectorRowKernel.larger
+                FloatVector logM = m.blend(tiny, m.compare(VectorOperators.LT, tiny)).lanewise(VectorOperators.LOG);
                 FloatVector uj = qj.mul(vb1).mul(logQ.sub(logM));
                 uj.intoArray(u, j);
                 av = pj.mul(vb).fma(logP.sub(logM), av.add(uj));

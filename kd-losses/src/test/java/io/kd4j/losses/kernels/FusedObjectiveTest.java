@@ -168,6 +168,67 @@ class FusedObjectiveTest {
         assertEquals("teacher_logits must be finite, got -Infinity at row 0, class 1", e2.getMessage());
     }
 
+    static Stream<Object[]> nonFiniteInVectorLanes() {
+        Stream.Builder<Object[]> b = Stream.builder();
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 9, 31, 36}) {
+                for (String which : new String[] {"student_logits", "teacher_logits"}) {
+                    for (String storage : new String[] {"float[]", "off-heap float32", "double[]"}) {
+                        b.add(new Object[] {bad, at, which, storage});
+                    }
+                }
+            }
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} at class {1} of {2}, {3}")
+    @MethodSource("nonFiniteInVectorLanes")
+    void givenANonFiniteLogitInsideTheVectorLanes_whenFused_thenTheErrorNamesInputRowAndClass(float bad, int at,
+                                                                                             String which,
+                                                                                             String storage) {
+        // Given 3 rows of 37 classes (lanes [0, 32) and a scalar tail) with one bad value in row 1
+        int n = 3;
+        int c = 37;
+        float[] s = new float[n * c];
+        float[] t = new float[n * c];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) Math.sin(i);
+            t[i] = (float) Math.cos(i);
+        }
+        ("student_logits".equals(which) ? s : t)[c + at] = bad;
+        DenseRows sr;
+        DenseRows tr;
+        switch (storage) {
+            case "float[]" -> {
+                sr = DenseRows.wrap(s, n, c);
+                tr = DenseRows.wrap(t, n, c);
+            }
+            case "off-heap float32" -> {
+                sr = DenseRows.of(Nd4j.create(s, new long[] {n, c}));
+                tr = DenseRows.of(Nd4j.create(t, new long[] {n, c}));
+            }
+            default -> {
+                sr = DenseRows.wrap(toDouble(s), n, c);
+                tr = DenseRows.wrap(toDouble(t), n, c);
+            }
+        }
+        FusedObjective f = FusedObjective.of(FusedTerm.softTargetKl(1, 2));
+        // When fused, Then the error names the input, the value, the row and the class
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> f.evaluate(sr, tr, null, null, null, 1));
+        assertEquals(which + " must be finite, got " + (storage.equals("double[]") ? Double.toString(bad)
+                : Float.toString(bad)) + " at row 1, class " + at, e.getMessage());
+    }
+
+    private static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
     @Test
     void givenARowWithoutAHardLabel_whenCrossEntropyIsFused_thenTheErrorNamesTheRow() {
         float[] oneHot = {0, 1, 0, 0, 0, 0};

@@ -8,6 +8,8 @@ import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The inlined {@code exp} of the float32 vector kernel against {@link Math#exp} in double. It needs
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * the default one; the vector calls sit in {@link Lanes}, which is loaded only after that check.
  */
 class VectorExpTest {
-    /** Cephes' expf is within about 1e-7; 3e-7 is 2.5 float ulps at 1, still far from a wrong polynomial. */
+    /** The method is within about 1e-7; 3e-7 is 2.5 float ulps at 1, still far from a wrong polynomial. */
     private static final double RELATIVE = 3e-7;
 
     @BeforeEach
@@ -58,30 +60,61 @@ class VectorExpTest {
 
     @Test
     void givenArgumentsOutsideTheRange_whenExponentiated_thenClampedToTheFloorAndToZero() {
-        // Given arguments below the floor, at it, at 0 and above 0 (DKD's target, top-k classes)
-        float[] x = {-1e30f, -200f, -87.31f, VectorRowKernel.EXP_FLOOR, -0f, 0f, 1e-30f, 3f, 500f, 1e30f};
+        // Given arguments below the floor (-inf: a float difference of two logits can overflow), at it,
+        // at 0 and above 0 (DKD's target), in one vector's worth and more so every lane sees each case
+        float[] x = {Float.NEGATIVE_INFINITY, -1e30f, -200f, -87.31f, VectorRowKernel.EXP_FLOOR,
+            -0f, 0f, 1e-30f, 3f, 89f, 500f, 1e30f, Float.POSITIVE_INFINITY};
         // When exponentiated
         float[] e = Lanes.exp(x);
         // Then below the floor gives exp(EXP_FLOOR) = 1.2e-38 (a normal float), above 0 gives exp(0) = 1
         double atFloor = Math.exp(VectorRowKernel.EXP_FLOOR);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             assertEquals(atFloor, e[i], atFloor * RELATIVE, "exp(" + x[i] + ")");
             assertTrue(e[i] >= Float.MIN_NORMAL, "normal float at the floor: " + e[i]);
         }
-        for (int i = 4; i < x.length; i++) {
+        for (int i = 5; i < x.length; i++) {
             assertEquals(1f, e[i], 0f, "exp(clamped " + x[i] + ")");
+        }
+    }
+
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(floats = {0.5f, 1f / 3, 2f, 4f, 10f})
+    void givenLogitDifferencesAndATemperature_whenExponentiated_thenWithinFloatRoundingOfExpOfTheirQuotient(float tau) {
+        // Given differences d = logit - max in [-87.3 T, 0] (a dense grid and random values) and inv = 1/T:
+        // the exponent is taken from d (n = round(d · inv log2 e)), the reduction from x = fl(d · inv)
+        Random rnd = new Random(23);
+        float inv = 1 / tau;
+        float[] d = new float[40_000];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = i < 20_000 ? -i * 87.3f * tau / 20_000 : (float) (-87.3 * tau * rnd.nextDouble());
+        }
+        // When exponentiated in lanes
+        float[] e = Lanes.exp(d, inv);
+        // Then each value is within float rounding of exp(fl(d · inv)) in double
+        for (int i = 0; i < d.length; i++) {
+            float x = d[i] * inv;
+            double exact = Math.exp(Math.max(x, VectorRowKernel.EXP_FLOOR));
+            double rel = Math.abs(e[i] - exact) / exact;
+            assertTrue(rel <= RELATIVE, "exp(" + d[i] + " / " + tau + ") = " + e[i] + ", exact " + exact
+                    + ", relative error " + rel);
         }
     }
 
     /** The vector calls, in a class of their own so that the test class loads without the module. */
     private static final class Lanes {
         static float[] exp(float[] x) {
+            return exp(x, 1f);
+        }
+
+        static float[] exp(float[] x, float inv) {
             int l = VectorRowKernel.L;
             float[] padded = new float[(x.length + l - 1) / l * l];
             System.arraycopy(x, 0, padded, 0, x.length);
             float[] out = new float[padded.length];
+            FloatVector vinv = FloatVector.broadcast(VectorRowKernel.S, inv);
+            FloatVector vil = FloatVector.broadcast(VectorRowKernel.S, VectorExp.log2e(inv));
             for (int j = 0; j < padded.length; j += l) {
-                VectorExp.expClamped(FloatVector.fromArray(VectorRowKernel.S, padded, j)).intoArray(out, j);
+                VectorExp.exp(FloatVector.fromArray(VectorRowKernel.S, padded, j), vinv, vil).intoArray(out, j);
             }
             float[] e = new float[x.length];
             System.arraycopy(out, 0, e, 0, x.length);
