@@ -40,7 +40,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorExp {
     private static final VectorSpecies<Float> S = VectorRowKernel.S;
-    static final float LOG2E = 1.44269504088896341f;
     /** 1.5 · 2^23: adding it rounds a float in (-2^22, 2^22) to an integer held in the low mantissa bits. */
     private static final float ROUND = 12582912f;
     private static final float MINUS_LN2_HI = -0.693359375f;
@@ -87,6 +86,6 @@ final class VectorExp {
 
     /** {@code inv · log2 e} rounded to float, the third argument of {@link #exp}. */
     static float log2e(float inv) {
-        return (float) (inv * 1.4426950408889634);
+        return (float) (inv * 1.4426950408889634); // log2(e)
     }
 }
