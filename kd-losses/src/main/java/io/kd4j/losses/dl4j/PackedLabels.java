@@ -51,8 +51,8 @@ final class PackedLabels {
 
     /**
      * Valid rows from a DL4J label mask ({@code [n, 1]} or {@code [n, width]}), or null. Values are 0/1
-     * or per-example sample weights (finite, &gt;= 0; see {@link #weight}); a row is valid when its value
-     * is not 0.
+     * or per-example sample weights (finite, &gt;= 0; the reference path of {@link DistillationLossFunction}
+     * applies them); a row is valid when its value is not 0.
      */
     static boolean[] validRows(INDArray mask, int n) {
         if (mask == null) {
