@@ -3,11 +3,8 @@ package io.kd4j.examples.scale;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
-import org.deeplearning4j.spark.api.RDDTrainingApproach;
-import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
 
@@ -58,7 +55,8 @@ public final class SparkTrainingMasters {
      * Gradient sharing with one worker per executor JVM. The RDD's partitions are the workers' shares
      * (no repartitioning: partition the batches into {@code workers} parts), fed to the workers directly
      * ({@code RDDTrainingApproach.Direct}; DL4J's export approach needs a distributed file system outside
-     * local mode).
+     * local mode). Each executor JVM trains its partitions one at a time ({@code SerialSharedTrainingMaster}):
+     * DL4J's own trainer can lose a partition, or wait forever for it, when tasks of one JVM overlap.
      *
      * <p>One worker per JVM because two or more deadlock intermittently in DL4J 1.0.0-M2.1: within an
      * executor, {@code SharedTrainingMaster} runs a {@code ParallelWrapper} whose trainers clear the root
@@ -109,16 +107,8 @@ public final class SparkTrainingMasters {
                 .networkMask(networkMask)
                 .meshBuildMode(MeshBuildMode.PLAIN)
                 .build();
-        return new SharedTrainingMaster.Builder(transport, workers, new FixedThresholdAlgorithm(threshold),
-                batchPerWorker)
-                .batchSizePerWorker(batchPerWorker)
-                .workersPerNode(1)
-                .workerPrefetchNumBatches(0)
-                .collectTrainingStats(false)
-                .rngSeed(seed)
-                .rddTrainingApproach(RDDTrainingApproach.Direct)
-                .repartitionData(Repartition.Never)
-                .build();
+        return new SerialSharedTrainingMaster(transport, workers, new FixedThresholdAlgorithm(threshold),
+                batchPerWorker, seed);
     }
 
     /** Sets {@link #AERON_UNBLOCK_TIMEOUT} in this JVM unless the user set it (see {@link #sharing}). */
