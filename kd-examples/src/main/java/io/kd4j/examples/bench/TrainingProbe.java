@@ -13,6 +13,9 @@ import io.kd4j.core.train.Distiller;
 import io.kd4j.core.train.EpochStats;
 import io.kd4j.examples.Models;
 import io.kd4j.examples.data.FashionMnist;
+import io.kd4j.losses.catalogue.Objective;
+import io.kd4j.losses.dl4j.DistillationLossFunction;
+import io.kd4j.losses.dl4j.TargetLayout;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -30,6 +33,7 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -38,12 +42,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * Training measurements on Fashion-MNIST, printed as {@code RESULT key=value} lines for
  * {@link PerformanceSuite}:
  * <ul>
- *   <li>{@code throughput}: samples/s of one student (MLP 784-128-10, batch 128) trained on hard labels,
+ *   <li>{@code throughput [examples] [mlp|cnn] [rounds]}: samples/s of one student (MLP 784-128-10, or with
+ *       {@code cnn} the main example's CNN student, {@link Models#cnnStudent} with 8 channels and dense 32;
+ *       batch 128) trained on hard labels,
  *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
  *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 10 rounds in which
  *       the three alternate (fresh students, 2 epochs each, the second timed); also the median step
  *       (time between two DL4J iterations) of the cached epoch over that of the hard-label epoch, and
- *       the collectors' time per epoch;</li>
+ *       the collectors' time per epoch; and the cached epoch against a hard-label epoch through kd4j's own
+ *       loss (fused cross-entropy on packed labels, no teacher), which leaves out the difference between
+ *       kd4j's loss and DL4J's softmax + MCXENT;</li>
  *   <li>{@code accuracy}: test accuracy of a small student (MLP 784-16-10) trained on hard labels,
  *       with dense KD from a cache, and with top-k KD (k = 3 and k = 1, float16) from a top-k cache, all
  *       from the same trained teacher (MLP 784-512-512-10).</li>
@@ -56,13 +64,22 @@ public final class TrainingProbe {
     public static void main(String[] args) throws Exception {
         String what = args.length > 0 ? args[0] : "throughput";
         int examples = args.length > 1 ? Integer.parseInt(args[1]) : 12000;
+        String student = args.length > 2 ? args[2] : "mlp";
+        if (!student.equals("mlp") && !student.equals("cnn")) {
+            throw new IllegalArgumentException("student must be mlp or cnn, got '" + student + "'");
+        }
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : ROUNDS;
+        if (rounds < 2) {
+            throw new IllegalArgumentException("rounds must be >= 2 (the first is a warm-up), got " + rounds);
+        }
         FashionMnist.Data data = FashionMnist.load(null);
         int n = Math.min(examples, data.train().size());
         INDArray x = data.train().features().get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
         INDArray y = data.train().labels().get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
         System.out.println("RESULT data=" + data.source().replace(' ', '_') + "," + n + "_train_examples");
         if (what.equals("throughput")) {
-            throughput(x, y);
+            System.out.println("RESULT student=" + (student.equals("cnn") ? "cnn_8_channels_dense_32" : "mlp_784_128_10"));
+            throughput(x, y, student.equals("cnn"), rounds);
         } else {
             accuracy(x, y, data.test());
         }
@@ -96,7 +113,7 @@ public final class TrainingProbe {
      * time, which a busy machine disturbs less). The three alternate, so a change of load on a shared
      * machine hits all three alike; the medians over the rounds are printed.
      */
-    private static void throughput(INDArray x, INDArray y) throws Exception {
+    private static void throughput(INDArray x, INDArray y, boolean cnn, int rounds) throws Exception {
         int batch = 128;
         int n = (int) x.size(0);
         MultiLayerNetwork teacherNet = mlp(2, 784, 1200, 1200, 10);
@@ -106,7 +123,7 @@ public final class TrainingProbe {
         TeacherCache.write(teacher, it(x, y, 500), cache);
         Teacher cachedTeacher = TeacherCache.open(cache, teacher);
         String objective = "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)";
-        int counted = ROUNDS - 1;
+        int counted = rounds - 1;
         double[] hard = new double[counted];
         double[] cached = new double[counted];
         double[] online = new double[counted];
@@ -119,8 +136,12 @@ public final class TrainingProbe {
         double[] cachedStep = new double[counted];
         double[] hardGc = new double[counted];
         double[] cachedGc = new double[counted];
-        for (int r = 0; r < ROUNDS; r++) {
-            MultiLayerNetwork plain = Models.mlpStudent(1, 128);
+        double[] hardKd4j = new double[counted];
+        double[] cachedKd4jRatio = new double[counted];
+        // hard labels through kd4j's loss: [one-hot | zero teacher block | epoch 1], objective CrossEntropy
+        INDArray packed = Nd4j.hstack(y, Nd4j.zeros(y.dataType(), n, 10), Nd4j.ones(y.dataType(), n, 1));
+        for (int r = 0; r < rounds; r++) {
+            MultiLayerNetwork plain = student(cnn);
             StepClock hardClock = new StepClock();
             plain.setListeners(hardClock);
             plain.fit(it(x, y, batch));
@@ -129,10 +150,16 @@ public final class TrainingProbe {
             plain.fit(it(x, y, batch));
             double h = (System.nanoTime() - t0) / 1e9;
             double hCpu = (OS.getProcessCpuTime() - c0) / 1e9;
+            MultiLayerNetwork viaKd4j = (MultiLayerNetwork) Student.of(student(cnn)).trainingModel(
+                    DistillationLossFunction.of(Objective.parse("CrossEntropy"), TargetLayout.dense(10))).network();
+            viaKd4j.fit(it(x, packed, batch));
+            long t1 = System.nanoTime();
+            viaKd4j.fit(it(x, packed, batch));
+            double hk = (System.nanoTime() - t1) / 1e9;
             EpochCpu cachedCpu = new EpochCpu();
             StepClock cachedClock = new StepClock();
-            EpochStats c = secondEpoch(cachedTeacher, objective, x, y, batch, cachedCpu, cachedClock);
-            EpochStats o = secondEpoch(teacher, objective, x, y, batch, new EpochCpu());
+            EpochStats c = secondEpoch(student(cnn), cachedTeacher, objective, x, y, batch, cachedCpu, cachedClock);
+            EpochStats o = secondEpoch(student(cnn), teacher, objective, x, y, batch, new EpochCpu());
             if (r > 0) {
                 hardStep[r - 1] = hardClock.medianStep();
                 cachedStep[r - 1] = cachedClock.medianStep();
@@ -146,6 +173,8 @@ public final class TrainingProbe {
                 cachedRatio[r - 1] = cached[r - 1] / h;
                 onlineRatio[r - 1] = online[r - 1] / (h + o.teacherSeconds());
                 cachedCpuRatio[r - 1] = cachedCpu.seconds / hCpu;
+                hardKd4j[r - 1] = hk;
+                cachedKd4jRatio[r - 1] = cached[r - 1] / hk;
             }
         }
         Files.deleteIfExists(cache);
@@ -162,6 +191,11 @@ public final class TrainingProbe {
         // interference from the rest of the machine only adds time: the fastest epochs are the steadier estimate
         System.out.printf("RESULT cached_over_hard_fastest=%.3f (fastest cached epoch %.3f s / fastest hard %.3f s)%n",
                 min(cached) / min(hard), min(cached), min(hard));
+        // the same comparison against hard labels through kd4j's loss (identity output, fused cross-entropy on
+        // packed labels) instead of DL4J's softmax + MCXENT: what the teacher outputs alone add
+        System.out.printf("RESULT hard_kd4j_loss_samples_per_s=%.0f%n", n / median(hardKd4j));
+        System.out.printf("RESULT cached_over_hard_kd4j_loss=%.3f (rounds: %s)%n", median(cachedKd4jRatio),
+                rounded(cachedKd4jRatio));
         System.out.printf("RESULT online_over_hard_plus_teacher=%.3f (rounds: %s)%n", median(onlineRatio),
                 rounded(onlineRatio));
         // a step's time is the time between two DL4J iterations (data, attaching cached outputs, the step
@@ -175,14 +209,19 @@ public final class TrainingProbe {
                 1e3 * median(hardGc), 1e3 * median(cachedGc));
     }
 
+    /** A fresh student: the MLP 784-128-10, or the main example's CNN (8 channels, dense 32). */
+    private static MultiLayerNetwork student(boolean cnn) {
+        return cnn ? Models.cnnStudent(1, 8, 32) : Models.mlpStudent(1, 128);
+    }
+
     /** The second epoch of a fresh student distilled for two epochs; its process CPU time goes to {@code cpu}. */
-    private static EpochStats secondEpoch(Teacher teacher, String objective, INDArray x, INDArray y, int batch,
-                                          TrainingListener... listeners) {
+    private static EpochStats secondEpoch(MultiLayerNetwork student, Teacher teacher, String objective, INDArray x,
+                                          INDArray y, int batch, TrainingListener... listeners) {
         Distiller.Builder b = Distiller.builder().teacher(teacher).objective(objective).epochs(2);
         for (TrainingListener l : listeners) {
             b.listener(l);
         }
-        DistillationResult r = b.build().distill(Student.of(Models.mlpStudent(1, 128)), it(x, y, batch));
+        DistillationResult r = b.build().distill(Student.of(student), it(x, y, batch));
         return r.report().epochs().get(1);
     }
 
