@@ -46,7 +46,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *       {@code cnn} the main example's CNN student, {@link Models#cnnStudent} with 8 channels and dense 32;
  *       batch 128) trained on hard labels,
  *       with KD from cached teacher outputs, and with KD from the teacher run online (MLP
- *       784-1200-1200-10), and the teacher's share of the online epoch: medians over 10 rounds in which
+ *       784-1200-1200-10), and the teacher's share of the online epoch: medians over the rounds (10 after a warm-up by default) in which
  *       the three alternate (fresh students, 2 epochs each, the second timed); also the median step
  *       (time between two DL4J iterations) of the cached epoch over that of the hard-label epoch, and
  *       the collectors' time per epoch; and the cached epoch against a hard-label epoch through kd4j's own

@@ -8,6 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.storage.StorageLevel;
+import org.datavec.spark.util.BroadcastHadoopConfigHolder;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
@@ -93,9 +94,11 @@ final class SerialSharedTrainingMaster extends SharedTrainingMaster {
             throw new IllegalArgumentException("network and graph must not both be null");
         }
         var worker = network != null ? getWorkerInstance(network) : getWorkerInstance(graph);
+        var hadoop = BroadcastHadoopConfigHolder.get(network != null ? network.getSparkContext()
+                : graph.getSparkContext());
         FlatMapFunction<Iterator<String>, SharedTrainingResult> train = dataSets != null
-                ? new SharedFlatMapPaths<>(worker, dataSets, broadcastHadoopConfig)
-                : new SharedFlatMapPathsMDS<>(worker, multiDataSets, broadcastHadoopConfig);
+                ? new SharedFlatMapPaths<>(worker, dataSets, hadoop)
+                : new SharedFlatMapPathsMDS<>(worker, multiDataSets, hadoop);
         processResults(network, graph, paths.mapPartitions(new OnePartitionAtATime<>(train)));
     }
 
