@@ -31,21 +31,23 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
 
 /**
- * DL4J's gradient-sharing trainer ({@link SharedTrainingMaster}, 1.0.0-M2.1) with one worker per executor JVM,
- * which trains the RDD's partitions as given (no repartitioning) and <b>one partition at a time per JVM</b>.
+ * DL4J's gradient-sharing trainer ({@link SharedTrainingMaster}, dl4j-spark-parameterserver 1.0.0-M2) with one
+ * worker per executor JVM, which trains the RDD's partitions as given (no repartitioning) and <b>one partition
+ * at a time per JVM</b>.
  *
  * <p>Why. In DL4J every training task of an executor JVM hands its partition to one shared
  * {@code SharedTrainingWrapper}: the first task to arrive becomes the "master" and trains every partition
  * attached while it runs; the others wait until the master has consumed theirs. When the master finds no
  * more data it resets the wrapper's list of partitions and only then lets a new master start. A task that
  * attaches its partition in that gap loses it to the reset: if it then sees the old master still running,
- * it waits for a consumer that never comes (the build hangs; thread dump in docs/scale-out.md); if it
+ * it waits for a consumer that never comes (the build hangs; see docs/scale-out.md); if it
  * becomes the next master, it finds an empty list and returns without training its batches. The stock
- * trainer also repartitions the data to one minibatch per partition (its default {@code DefaultRepartitioner},
- * whatever {@code Repartition.Never} says), so a fit runs one task per minibatch and opens that gap once per
- * minibatch. Here each task holds a JVM-wide lock from attaching its partition until its training returns,
- * so it is always its own master and no partition can be lost; one worker per JVM trains one model anyway,
- * so nothing that could run in parallel is serialised.
+ * trainer also repartitions the data (its default {@code DefaultRepartitioner}, whatever
+ * {@code Repartition.Never} says) to one minibatch per partition when, as here, {@code batchSizePerWorker}
+ * equals the examples per data set; so a fit runs one task per minibatch and can open that gap as often.
+ * Here each task holds a JVM-wide lock from attaching its partition until its training returns, so it is
+ * always its own master and no partition can be lost; one worker per JVM trains one model anyway, so
+ * nothing that could run in parallel is serialised.
  */
 final class SerialSharedTrainingMaster extends SharedTrainingMaster {
     /** DL4J's builder defaults for what the builder does not expose here. */
