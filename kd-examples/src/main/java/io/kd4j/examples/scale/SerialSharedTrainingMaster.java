@@ -3,7 +3,6 @@ package io.kd4j.examples.scale;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -56,12 +55,11 @@ final class SerialSharedTrainingMaster extends SharedTrainingMaster {
     private static final int WORKER_GC_PERIOD_MS = 5000;
 
     SerialSharedTrainingMaster(VoidConfiguration transport, int workers, ThresholdAlgorithm threshold,
-                               int batchPerWorker, long seed) {
+                               int batchPerWorker) {
         super(managed(transport), workers, RDDTrainingApproach.Direct, StorageLevel.MEMORY_ONLY_SER(), false,
                 RepartitionStrategy.Balanced, Repartition.Never, threshold,
                 new ResidualClippingPostProcessor(RESIDUAL_CLIP, RESIDUAL_CLIP_FREQUENCY), batchPerWorker,
                 batchPerWorker, 0L, 1, 0, new NoOpRepartitioner(), Boolean.TRUE, WORKER_GC_PERIOD_MS, false);
-        this.rng = new Random(seed);
     }
 
     private static VoidConfiguration managed(VoidConfiguration transport) {

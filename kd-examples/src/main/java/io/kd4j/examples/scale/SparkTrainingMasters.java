@@ -79,7 +79,8 @@ public final class SparkTrainingMasters {
      * @param threshold the fixed encoding threshold: update elements with |u| &gt;= threshold are sent as
      *     ±threshold; &gt; 0 and finite. It caps how far one message moves a parameter, so choose it near
      *     the size of one step (about the learning rate for Adam)
-     * @param seed the trainer's RNG seed
+     * @param seed accepted for symmetry with {@link #averaging}; DL4J's gradient-sharing trainer
+     *     (dl4j-spark-parameterserver 1.0.0-M2) draws no random numbers, so it has no effect
      * @param controller the driver's address as the executors reach it, e.g. {@code 127.0.0.1} on one machine
      * @param networkMask the subnet (CIDR) in which each executor picks its own address for the transport,
      *     e.g. {@code 127.0.0.0/8} on one machine, {@code 10.0.0.0/16} on a cluster
@@ -108,7 +109,7 @@ public final class SparkTrainingMasters {
                 .meshBuildMode(MeshBuildMode.PLAIN)
                 .build();
         return new SerialSharedTrainingMaster(transport, workers, new FixedThresholdAlgorithm(threshold),
-                batchPerWorker, seed);
+                batchPerWorker);
     }
 
     /** Sets {@link #AERON_UNBLOCK_TIMEOUT} in this JVM unless the user set it (see {@link #sharing}). */

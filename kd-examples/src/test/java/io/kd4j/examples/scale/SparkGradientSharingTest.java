@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
@@ -30,7 +29,6 @@ import org.apache.spark.util.CollectionAccumulator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
@@ -49,7 +47,6 @@ class SparkGradientSharingTest {
     }
 
     @Test
-    @Timeout(value = 300, unit = TimeUnit.SECONDS) // about 10 s; a stalled trainer fails instead of stalling the build
     void givenSharedTrainingMasterOnLocal2_whenLogitAndFeatureStudentsDistilled_thenBothLearnTheBlobs() {
         List<DataSet> train = Blobs.examples(512, 1);
         MultiLayerNetwork teacherNet = Blobs.trainedTeacher(train);
