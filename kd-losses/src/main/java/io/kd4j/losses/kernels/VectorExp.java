@@ -69,8 +69,22 @@ final class VectorExp {
      */
     static FloatVector exp(FloatVector d, FloatVector inv, FloatVector invLog2e) {
         FloatVector x = d.mul(inv);
-        VectorMask<Float> low = x.compare(VectorOperators.LT, VectorRowKernel.EXP_FLOOR);
         VectorMask<Float> high = x.compare(VectorOperators.GT, 0f);
+        return unclamped(x, d, invLog2e).blend(1f, high);
+    }
+
+    /**
+     * {@code exp(max(fl(d · inv), EXP_FLOOR))} for arguments up to 88 ({@code 2^n} must stay a normal
+     * float; above that the lanes are not meaningful, and {@link VectorPairLoad}, the caller, checks its
+     * arguments' bound after the pass). For exponentials shifted by less than the row maximum.
+     */
+    static FloatVector expShifted(FloatVector d, FloatVector inv, FloatVector invLog2e) {
+        return unclamped(d.mul(inv), d, invLog2e);
+    }
+
+    /** The exponential of {@code x = fl(d · inv)}, floored at {@code exp(EXP_FLOOR)}, not capped. */
+    private static FloatVector unclamped(FloatVector x, FloatVector d, FloatVector invLog2e) {
+        VectorMask<Float> low = x.compare(VectorOperators.LT, VectorRowKernel.EXP_FLOOR);
         FloatVector shifted = d.fma(invLog2e, FloatVector.broadcast(S, ROUND));
         FloatVector n = shifted.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(S, MINUS_LN2_HI), x);
@@ -81,7 +95,7 @@ final class VectorExp {
                 .fma(r, FloatVector.broadcast(S, 1f));
         IntVector scale = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(BIAS);
         FloatVector e = ((IntVector) p.reinterpretAsInts()).add(scale).reinterpretAsFloats();
-        return e.blend(AT_FLOOR, low).blend(1f, high);
+        return e.blend(AT_FLOOR, low);
     }
 
     /** {@code inv · log2 e} rounded to float, the third argument of {@link #exp}. */

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ol>
  *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
  *       them into this thread's row buffers, finds their maxima and checks that every value is finite
- *       (a NaN or ±inf is an error);</li>
+ *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD or JSD on a dense teacher and both
+ *       inputs are off-heap, this pass also computes the first such term's exponentials and sums,
+ *       shifted by a guess in place of the maximum ({@link VectorPairLoad}), and that term is evaluated
+ *       first;</li>
  *   <li>per term, one pass of exponentials ({@link VectorExp}, inlined into the loop) stores the
  *       unnormalised {@code exp} values and adds up the row's sums in the same loop (in float lanes, flushed
  *       to double every block);</li>
@@ -31,7 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
  * reach it. ({@code VectorOperators.EXP}, used before, was measured 10-20 times slower on arguments
  * that underflow.) The clamped value differs from the exact one by
  * less than {@code 1.2e-38}, next to a normaliser of at least 1. DKD, LTKD and the top-k terms are in
- * {@link VectorGroupTerms}, the generalized JSD in {@link VectorJsdTerm}.
+ * {@link VectorGroupTerms}, the generalized JSD in {@link VectorJsdTerm}, TVD in
+ * {@link VectorTvdTerm}.
  */
 final class VectorRowKernel extends RowKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -47,6 +50,18 @@ final class VectorRowKernel extends RowKernel {
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
     final double[] sums = new double[4];
+    /** Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, and one row's maximum and finiteness sum. */
+    float maxS;
+    float maxT;
+    float guessS;
+    float guessT;
+    float loadedMax;
+    float loadedCheck;
+    /**
+     * Whether {@link #sums} already holds the current term's exponential sums, computed by
+     * {@link VectorPairLoad} with the guessed shifts the term was given ({@link #pairExps} returns them).
+     */
+    private boolean presetSums;
     /** Whether the next gradient contribution replaces the gradient row (no term has written it yet). */
     boolean first;
     /**
@@ -76,30 +91,53 @@ final class VectorRowKernel extends RowKernel {
     double row(Batch b, int row, int label, double[] values) {
         int c = b.classes;
         ensure(c);
-        float ms = load(b.student, row, s, c, "student_logits");
+        int pair = VectorPairLoad.pairTerm(b);
+        float ms;
         float mt = 0;
-        if (b.denseTeacher()) {
-            mt = load(b.teacher, row, t, c, "teacher_logits");
-        } else if (b.topK > 0) {
-            sparse.load(b.teacher, row, c);
+        float gs = 0;
+        float gt = 0;
+        if (pair >= 0) {
+            // the load pass fused with the pair term's exponentials, shifted by guesses
+            boolean fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature());
+            ms = maxS;
+            mt = maxT;
+            gs = guessS;
+            gt = guessT;
+            if (!fits) {
+                pair = -1;
+            }
+        } else {
+            ms = load(b.student, row, s, c, "student_logits");
+            if (b.denseTeacher()) {
+                mt = load(b.teacher, row, t, c, "teacher_logits");
+            } else if (b.topK > 0) {
+                sparse.load(b.teacher, row, c);
+            }
         }
         boolean wantGrad = b.grad != null;
         boolean direct = wantGrad && b.grad.bytes() != null;
         first = true;
         outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
-        for (int i = 0; i < b.terms.length; i++) {
+        int n = b.terms.length;
+        for (int k = 0; k < n; k++) {
+            // the pair term whose exponentials the load pass computed goes first
+            int i = pair < 0 ? k : k == 0 ? pair : k <= pair ? k - 1 : k;
+            boolean pre = i == pair;
+            presetSums = pre;
+            float fs = pre ? gs : ms;
+            float ft = pre ? gt : mt;
             FusedTerm term = b.terms[i];
-            out = direct && i == b.terms.length - 1 ? b.grad.bytes() : null;
+            out = direct && k == n - 1 ? b.grad.bytes() : null;
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double tau = term.temperature();
             int at = b.slot[i];
             double v = switch (term.kind()) {
                 case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
-                case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
-                case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
-                case TOTAL_VARIATION -> totalVariation(c, ms, mt, tau, wantGrad, gw / tau);
-                case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+                case SOFT_TARGET_KL -> tau * tau * forwardKl(c, fs, ft, tau, wantGrad, gw * tau);
+                case REVERSE_KL -> reverseKl(c, fs, ft, tau, wantGrad, gw / tau);
+                case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, fs, ft, tau, wantGrad, gw / tau);
+                case GENERALIZED_JSD -> jsd(c, fs, ft, tau, term.teacherMixWeight(), wantGrad, gw / tau);
                 case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
                 case LTKD -> VectorGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
                 case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
@@ -107,6 +145,7 @@ final class VectorRowKernel extends RowKernel {
             values[at] = v;
             total += term.weight() * v;
         }
+        presetSums = false;
         out = null;
         if (wantGrad && first) {
             Arrays.fill(g, 0, c, 0f);
@@ -240,6 +279,10 @@ final class VectorRowKernel extends RowKernel {
      * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
      */
     double[] pairExps(int c, float ms, float mt, double tau, int ex) {
+        if (presetSums) {
+            presetSums = false;
+            return sums;
+        }
         float inv = (float) (1 / tau);
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -410,54 +453,6 @@ final class VectorRowKernel extends RowKernel {
         return kl;
     }
 
-    /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
-    private double totalVariation(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = pairExps(c, ms, mt, tau, -1);
-        int up = S.loopBound(c);
-        FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
-        FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
-        FloatVector half = FloatVector.broadcast(S, 0.5f);
-        double sum = 0;
-        double su = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            FloatVector asum = FloatVector.zero(S);
-            FloatVector asu = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
-                FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
-                asum = asum.add(d.abs());
-                asu = qv.mul(half).fma(sign(d), asu);
-            }
-            sum += asum.reduceLanes(VectorOperators.ADD);
-            su += asu.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            double qj = q[j] / z[1];
-            double d = qj - p[j] / z[0];
-            sum += Math.abs(d);
-            su += 0.5 * qj * tieSign(d);
-        }
-        if (wantGrad) {
-            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
-            FloatVector vsu = FloatVector.broadcast(S, (float) su);
-            boolean replace = first;
-            for (int j = 0; j < up; j += L) {
-                FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
-                FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
-                FloatVector du = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
-                store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
-            }
-            for (int j = up; j < c; j++) {
-                double qj = q[j] / z[1];
-                double d = qj - p[j] / z[0];
-                store(j, (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * tieSign(d) - qj * su)));
-            }
-            first = false;
-        }
-        return 0.5 * sum;
-    }
-
     /** Generalized JSD: TRL's special cases at β = 0 (forward KL) and β = 1 (reverse KL), else {@link VectorJsdTerm}. */
     private double jsd(int c, float ms, float mt, double tau, double beta, boolean wantGrad, double gw) {
         if (beta == 0) {
@@ -469,9 +464,4 @@ final class VectorRowKernel extends RowKernel {
         return VectorJsdTerm.jsd(this, c, ms, mt, tau, beta, wantGrad, gw);
     }
 
-    private static FloatVector sign(FloatVector d) {
-        VectorMask<Float> pos = d.compare(VectorOperators.GT, (float) TIE);
-        VectorMask<Float> neg = d.compare(VectorOperators.LT, (float) -TIE);
-        return FloatVector.zero(S).blend(1f, pos).blend(-1f, neg);
-    }
 }

@@ -46,8 +46,9 @@ class DenseRowsLifetimeTest {
     }
 
     @Test
-    void givenViewsEvaluatedAfterCollections_whenFused_thenTheValueEqualsThatOfTheJavaArrays() throws Exception {
-        // Given: student and teacher views copied inside DenseRows.of, and the same rows as Java arrays
+    void givenViewsEvaluatedAfterCollections_whenFused_thenTheValueEqualsThatOfHeldArrays() throws Exception {
+        // Given: student and teacher views copied inside DenseRows.of, and the same rows as c-ordered
+        // off-heap arrays that this test holds (the same kernel path: off-heap rows take VectorPairLoad)
         float[] s = new float[ROWS * CLASSES];
         float[] t = new float[ROWS * CLASSES];
         for (int i = 0; i < s.length; i++) {
@@ -55,8 +56,10 @@ class DenseRowsLifetimeTest {
             t[i] = (float) Math.cos(i * 0.11) * 3;
         }
         FusedObjective kd = FusedObjective.compile(Objective.parse("SoftTargetKl(temperature=2.0)"), 0).orElseThrow();
-        double reference = kd.evaluate(DenseRows.wrap(s, ROWS, CLASSES), DenseRows.wrap(t, ROWS, CLASSES), null, null,
-                null, 1.0).value();
+        INDArray heldStudent = Nd4j.create(s, new long[] {ROWS, CLASSES}, 'c');
+        INDArray heldTeacher = Nd4j.create(t, new long[] {ROWS, CLASSES}, 'c');
+        double reference = kd.evaluate(DenseRows.of(heldStudent), DenseRows.of(heldTeacher), null, null, null, 1.0)
+                .value();
         DenseRows student = DenseRows.of(transposedView(s));
         DenseRows teacher = DenseRows.of(transposedView(t));
         List<INDArray> filler = new ArrayList<>();
@@ -71,6 +74,8 @@ class DenseRowsLifetimeTest {
             // Then
             assertEquals(reference, value, 1e-12 * Math.abs(reference), "round " + round);
         }
+        assertEquals(s[1], heldStudent.getFloat(0, 1), 0.0);
+        assertEquals(t[1], heldTeacher.getFloat(0, 1), 0.0);
     }
 
     /** A [ROWS, CLASSES] f-ordered view of row-major values: DenseRows.of must copy it. */

@@ -100,6 +100,39 @@ class VectorExpTest {
         }
     }
 
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(floats = {1f, 4f})
+    void givenArgumentsAboveZeroUpToTheShiftLimit_whenExponentiatedUnclamped_thenWithinFloatRoundingOfTheDoubleExp(
+            float tau) {
+        // Given d / T over [-87.3, SHIFT_LIMIT] (the arguments of VectorPairLoad's guessed shifts): a grid
+        // of every 1/64 in [0, 64], the points k ln2 where n switches, and random arguments below 0
+        Random rnd = new Random(29);
+        float inv = 1 / tau;
+        int grid = 64 * 64 + 1;
+        float[] d = new float[grid + 93 + 5_000];
+        int at = 0;
+        for (int i = 0; i < grid; i++) {
+            d[at++] = i / 64f * tau;
+        }
+        for (int k = 0; k < 93; k++) {
+            d[at++] = (float) (k * Math.log(2)) * tau;
+        }
+        while (at < d.length) {
+            d[at++] = (float) (-87.3 * tau * rnd.nextDouble());
+        }
+        // When exponentiated without the cap at 1
+        float[] e = Lanes.expShifted(d, inv);
+        // Then each value is within float rounding of exp(fl(d · inv)) in double, up to e^64 = 6.2e27
+        for (int i = 0; i < d.length; i++) {
+            float x = d[i] * inv;
+            double exact = Math.exp(Math.max(x, VectorRowKernel.EXP_FLOOR));
+            double rel = Math.abs(e[i] - exact) / exact;
+            assertTrue(rel <= RELATIVE, "exp(" + d[i] + " / " + tau + ") = " + e[i] + ", exact " + exact
+                    + ", relative error " + rel);
+        }
+        assertEquals(Math.exp(VectorPairLoad.SHIFT_LIMIT), e[grid - 1], Math.exp(64) * RELATIVE, "exp(64)");
+    }
+
     /** The vector calls, in a class of their own so that the test class loads without the module. */
     private static final class Lanes {
         static float[] exp(float[] x) {
@@ -107,6 +140,14 @@ class VectorExpTest {
         }
 
         static float[] exp(float[] x, float inv) {
+            return lanes(x, inv, false);
+        }
+
+        static float[] expShifted(float[] x, float inv) {
+            return lanes(x, inv, true);
+        }
+
+        private static float[] lanes(float[] x, float inv, boolean shifted) {
             int l = VectorRowKernel.L;
             float[] padded = new float[(x.length + l - 1) / l * l];
             System.arraycopy(x, 0, padded, 0, x.length);
@@ -114,7 +155,8 @@ class VectorExpTest {
             FloatVector vinv = FloatVector.broadcast(VectorRowKernel.S, inv);
             FloatVector vil = FloatVector.broadcast(VectorRowKernel.S, VectorExp.log2e(inv));
             for (int j = 0; j < padded.length; j += l) {
-                VectorExp.exp(FloatVector.fromArray(VectorRowKernel.S, padded, j), vinv, vil).intoArray(out, j);
+                FloatVector d = FloatVector.fromArray(VectorRowKernel.S, padded, j);
+                (shifted ? VectorExp.expShifted(d, vinv, vil) : VectorExp.exp(d, vinv, vil)).intoArray(out, j);
             }
             float[] e = new float[x.length];
             System.arraycopy(out, 0, e, 0, x.length);

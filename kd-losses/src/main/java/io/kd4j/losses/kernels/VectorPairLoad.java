@@ -1,0 +1,223 @@
+package io.kd4j.losses.kernels;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 vector kernel's load pass fused with the exponentials of the first dense pair term (KD,
+ * reverse KL, TVD or JSD), for rows held in off-heap ND4J buffers: each row is read from memory by a loop
+ * that also computes its exponentials, instead of a load pass followed by a pass of exponentials over the
+ * row buffers.
+ *
+ * <p>A softmax needs its shift (the row maximum) before its exponentials, and the maximum is known only
+ * once the row has been read. This pass shifts by a guess instead: {@code g}, the largest of the row's
+ * first {@value #GUESS_VALUES} values. A softmax does not depend on its shift, so {@code exp((x - g) / T)}
+ * normalised by its own sum is the same distribution, and each term's formulas take {@code g} where they
+ * took the maximum. Because {@code g <= max}, the arguments are at least as large as with the maximum:
+ * nothing underflows that did not before. They can be above 0 (up to {@code (max - g) / T}); the pass is
+ * used only when that is at most {@value #SHIFT_LIMIT}, so every exponential stays a normal float
+ * ({@code e^64 = 6e27}) and a block's float-lane sum (128 values per lane) stays far below the float
+ * range. Otherwise ({@link #fits}) the caller recomputes the exponentials with the true maxima, from
+ * the row buffers this pass filled, as without it: the result does not depend on which path ran.
+ *
+ * <p>Measured on this project's 2-core machine (docs/performance.md): one sequential loop per input
+ * that loads, checks and exponentiates is faster than the two separate passes, and faster than one loop
+ * over both inputs, which C2 does not fully inline (its vectors are then boxed). The loop-carried
+ * maximum and finiteness vectors are kept per block of {@value RowKernel#BLOCK} values for the same reason.
+ */
+final class VectorPairLoad {
+    private static final VectorSpecies<Float> S = VectorRowKernel.S;
+    private static final int L = VectorRowKernel.L;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** How many leading values of a row give its guessed shift. */
+    static final int GUESS_VALUES = 16;
+    /** The largest {@code (max - g) / T} for which the guessed shift is used. */
+    static final float SHIFT_LIMIT = 64f;
+
+    private VectorPairLoad() {
+    }
+
+    /**
+     * The first term whose exponentials this pass can compute while loading the row (KD, reverse KL, TVD
+     * or JSD, on a dense teacher, both inputs off-heap), or -1.
+     */
+    static int pairTerm(Batch b) {
+        if (!b.denseTeacher() || b.student.bytes() == null || b.teacher.bytes() == null) {
+            return -1;
+        }
+        for (int i = 0; i < b.terms.length; i++) {
+            switch (b.terms[i].kind()) {
+                case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD -> {
+                    return i;
+                }
+                default -> {
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Reads row {@code row} of both inputs into {@code k}'s row buffers and computes the exponentials
+     * and sums of a pair term at temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums},
+     * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
+     * {@code k.maxS} and {@code k.maxT}. A non-finite value is an error naming the input, the row and the
+     * class (the student's first, as the separate load pass does).
+     *
+     * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
+     */
+    static boolean load(VectorRowKernel k, Batch b, int row, int c, double tau) {
+        float inv = (float) (1 / tau);
+        ByteBuffer sb = b.student.bytes();
+        ByteBuffer tb = b.teacher.bytes();
+        int st = b.student.start(row);
+        int tt = b.teacher.start(row);
+        float gs = guess(sb, st, c);
+        float gt = guess(tb, tt, c);
+        double zt = teacher(k, tb, tt, c, gt, inv);
+        float mt = k.loadedMax;
+        float teacherCheck = k.loadedCheck;
+        student(k, sb, st, c, gs, inv, zt);
+        float ms = k.loadedMax;
+        if (k.loadedCheck != 0f) {
+            Kernels.rejectNonFinite(k.s, c, "student_logits", row);
+        }
+        if (teacherCheck != 0f) {
+            Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
+        }
+        k.maxS = ms;
+        k.maxT = mt;
+        k.guessS = gs;
+        k.guessT = gt;
+        return fits(mt, gt, inv) && fits(ms, gs, inv);
+    }
+
+    /** The guessed shift of a row: the largest of its first {@value #GUESS_VALUES} values. */
+    private static float guess(ByteBuffer bytes, int at, int c) {
+        float g = Float.NEGATIVE_INFINITY;
+        for (int j = 0, n = Math.min(c, GUESS_VALUES); j < n; j++) {
+            g = Math.max(g, bytes.getFloat(4 * (at + j)));
+        }
+        return g;
+    }
+
+    /** Whether the exponentials shifted by {@code g} can stand for those shifted by the maximum. */
+    private static boolean fits(float max, float g, float inv) {
+        return (max - g) * (double) inv <= SHIFT_LIMIT;
+    }
+
+    /**
+     * Copies the teacher row at float index {@code at} of {@code bytes} into {@code k.t}, stores
+     * {@code exp((t - g) · inv)} into {@code k.p} and returns their sum; leaves the row's maximum in
+     * {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is 0 when every value is finite.
+     */
+    private static double teacher(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv) {
+        float[] t = k.t;
+        float[] p = k.p;
+        int up = S.loopBound(c);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
+        FloatVector vg = FloatVector.broadcast(S, g);
+        float max = Float.NEGATIVE_INFINITY;
+        float check = 0f;
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector bad = FloatVector.zero(S);
+            FloatVector az = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
+                v.intoArray(t, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                bad = bad.add(v.sub(v));
+                FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
+                e.intoArray(p, j);
+                az = az.add(e);
+            }
+            z += az.reduceLanes(VectorOperators.ADD);
+            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
+            check += bad.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            float v = bytes.getFloat(4 * (at + j));
+            t[j] = v;
+            max = Math.max(max, v);
+            check += v - v;
+            float e = VectorRowKernel.exp((v - g) * inv);
+            p[j] = e;
+            z += e;
+        }
+        k.loadedMax = max;
+        k.loadedCheck = check;
+        return z;
+    }
+
+    /**
+     * As {@link #teacher} for the student row (into {@code k.s} and {@code k.q}), after it; also adds up
+     * the cross sums with the teacher's row. Fills {@code k.sums} as {@link VectorRowKernel#pairExps}
+     * does, with {@code zt} given and the shifts {@code g} and {@code gt} in place of the maxima.
+     */
+    private static void student(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, double zt) {
+        float[] s = k.s;
+        float[] q = k.q;
+        float[] t = k.t;
+        float[] p = k.p;
+        int up = S.loopBound(c);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
+        FloatVector vg = FloatVector.broadcast(S, g);
+        float max = Float.NEGATIVE_INFINITY;
+        float check = 0f;
+        double z = 0;
+        double pd = 0;
+        double qd = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector bad = FloatVector.zero(S);
+            FloatVector az = FloatVector.zero(S);
+            FloatVector apd = FloatVector.zero(S);
+            FloatVector aqd = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
+                v.intoArray(s, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                bad = bad.add(v.sub(v));
+                FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
+                e.intoArray(q, j);
+                az = az.add(e);
+                FloatVector d = FloatVector.fromArray(S, t, j).sub(v);
+                apd = FloatVector.fromArray(S, p, j).fma(d, apd);
+                aqd = e.fma(d, aqd);
+            }
+            z += az.reduceLanes(VectorOperators.ADD);
+            pd += apd.reduceLanes(VectorOperators.ADD);
+            qd -= aqd.reduceLanes(VectorOperators.ADD);
+            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
+            check += bad.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            float v = bytes.getFloat(4 * (at + j));
+            s[j] = v;
+            max = Math.max(max, v);
+            check += v - v;
+            float e = VectorRowKernel.exp((v - g) * inv);
+            q[j] = e;
+            z += e;
+            double d = (double) t[j] - v;
+            pd += p[j] * d;
+            qd -= e * d;
+        }
+        k.loadedMax = max;
+        k.loadedCheck = check;
+        double[] sums = k.sums;
+        sums[0] = zt;
+        sums[1] = z;
+        sums[2] = pd;
+        sums[3] = qd;
+    }
+}

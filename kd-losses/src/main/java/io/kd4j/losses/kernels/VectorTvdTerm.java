@@ -1,0 +1,76 @@
+package io.kd4j.losses.kernels;
+
+import static io.kd4j.losses.kernels.RowKernel.BLOCK;
+import static io.kd4j.losses.kernels.RowKernel.TIE;
+import static io.kd4j.losses.kernels.VectorRowKernel.L;
+import static io.kd4j.losses.kernels.VectorRowKernel.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The total variation distance in the Vector API kernel, on the row buffers of a {@link VectorRowKernel};
+ * loaded only through it. Formulas as {@link ScalarRowKernel}'s {@code totalVariation}.
+ */
+final class VectorTvdTerm {
+    private VectorTvdTerm() {
+    }
+
+    /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
+    static double tvd(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
+        float[] p = k.p;
+        float[] q = k.q;
+        float[] g = k.g;
+        double[] z = k.pairExps(c, ms, mt, tau, -1);
+        int up = S.loopBound(c);
+        FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
+        FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
+        FloatVector half = FloatVector.broadcast(S, 0.5f);
+        double sum = 0;
+        double su = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector asum = FloatVector.zero(S);
+            FloatVector asu = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
+                asum = asum.add(d.abs());
+                asu = qv.mul(half).fma(sign(d), asu);
+            }
+            sum += asum.reduceLanes(VectorOperators.ADD);
+            su += asu.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            double qj = q[j] / z[1];
+            double d = qj - p[j] / z[0];
+            sum += Math.abs(d);
+            su += 0.5 * qj * RowKernel.tieSign(d);
+        }
+        if (wantGrad) {
+            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
+            FloatVector vsu = FloatVector.broadcast(S, (float) su);
+            boolean replace = k.first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
+                FloatVector du = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
+                k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
+            }
+            for (int j = up; j < c; j++) {
+                double qj = q[j] / z[1];
+                double d = qj - p[j] / z[0];
+                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * RowKernel.tieSign(d) - qj * su)));
+            }
+            k.first = false;
+        }
+        return 0.5 * sum;
+    }
+
+    private static FloatVector sign(FloatVector d) {
+        VectorMask<Float> pos = d.compare(VectorOperators.GT, (float) TIE);
+        VectorMask<Float> neg = d.compare(VectorOperators.LT, (float) -TIE);
+        return FloatVector.zero(S).blend(1f, pos).blend(-1f, neg);
+    }
+}
