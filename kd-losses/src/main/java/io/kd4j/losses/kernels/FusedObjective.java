@@ -11,6 +11,7 @@ import io.kd4j.losses.logit.ReverseKl;
 import io.kd4j.losses.logit.SoftTargetKl;
 import io.kd4j.losses.logit.SparseTopKKl;
 import io.kd4j.losses.logit.SparseTopKTvd;
+import io.kd4j.losses.logit.StandardizedLogits;
 import io.kd4j.losses.logit.TotalVariation;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -101,6 +102,10 @@ public final class FusedObjective {
     }
 
     private static FusedTerm fuse(LogitLoss loss, double w, double epoch) {
+        if (loss instanceof StandardizedLogits z) {
+            boolean fusable = z.inner() instanceof SoftTargetKl || z.inner() instanceof Dkd;
+            return fusable ? fuse(z.inner(), w, epoch).standardized() : null;
+        }
         if (loss instanceof CrossEntropy ce) {
             return FusedTerm.crossEntropy(w, ce.labelSmoothing());
         } else if (loss instanceof SoftTargetKl kd) {
@@ -249,6 +254,9 @@ public final class FusedObjective {
         for (FusedTerm t : terms) {
             if (t.parameters() instanceof FusedTerm.LtkdGroups groups) {
                 groups.checkClasses(c);
+            }
+            if (n > 0) {
+                Standardize.checkClasses(t, c);
             }
         }
         DenseRows tr = needsTeacher ? teacher : null;

@@ -12,8 +12,10 @@ import java.util.Objects;
  * @param weight the term's weight in the objective, finite and &gt;= 0
  * @param temperature the temperature {@code T} &gt; 0 (1 for {@link Kind#CROSS_ENTROPY})
  * @param parameters the kind's own hyperparameters ({@link NoParameters} for KD, reverse KL and TVD)
+ * @param standardize whether the term sees the z-scores of both rows
+ *     ({@link io.kd4j.losses.logit.StandardizedLogits}; KD and DKD only)
  */
-public record FusedTerm(Kind kind, double weight, double temperature, Parameters parameters) {
+public record FusedTerm(Kind kind, double weight, double temperature, Parameters parameters, boolean standardize) {
 
     /** The losses the fused kernels implement. */
     public enum Kind {
@@ -183,6 +185,19 @@ public record FusedTerm(Kind kind, double weight, double temperature, Parameters
             throw new IllegalArgumentException(kind + " takes " + expected.getSimpleName() + " parameters, got "
                     + parameters);
         }
+        if (standardize && kind != Kind.SOFT_TARGET_KL && kind != Kind.DKD) {
+            throw new IllegalArgumentException("standardize is supported for SOFT_TARGET_KL and DKD, got " + kind);
+        }
+    }
+
+    /** A term on the raw logits. */
+    public FusedTerm(Kind kind, double weight, double temperature, Parameters parameters) {
+        this(kind, weight, temperature, parameters, false);
+    }
+
+    /** This term on the z-scores of both rows ({@link io.kd4j.losses.logit.StandardizedLogits}). */
+    public FusedTerm standardized() {
+        return new FusedTerm(kind, weight, temperature, parameters, true);
     }
 
     /** Cross-entropy with hard labels. */

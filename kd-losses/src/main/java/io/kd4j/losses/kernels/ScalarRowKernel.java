@@ -20,8 +20,19 @@ class ScalarRowKernel extends RowKernel {
     double[] u = new double[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
     final double[] sums = new double[4];
+    /** Row buffers of a standardized term: the z-scores, their gradient, and each row's mean, D and std. */
+    private double[] standardS = new double[0];
+    private double[] standardT = new double[0];
+    private double[] standardG = new double[0];
+    private final double[] standardDs = new double[3];
+    private final double[] standardDt = new double[3];
 
     private void ensure(int c) {
+        if (standardS.length < c) {
+            standardS = new double[c];
+            standardT = new double[c];
+            standardG = new double[c];
+        }
         if (s.length < c) {
             s = new double[c];
             t = new double[c];
@@ -53,26 +64,70 @@ class ScalarRowKernel extends RowKernel {
         for (int i = 0; i < b.terms.length; i++) {
             FusedTerm term = b.terms[i];
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
-            double tau = term.temperature();
-            int at = b.slot[i];
-            double v = switch (term.kind()) {
-                case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
-                case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
-                case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
-                case TOTAL_VARIATION -> totalVariation(c, ms, mt, tau, wantGrad, gw / tau);
-                case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
-                case DKD -> ScalarGroupTerms.dkd(this, c, label, term, wantGrad, gw, values, at);
-                case LTKD -> ScalarGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
-                case SPARSE_TOP_K_KL -> ScalarSparseTerms.kl(this, c, ms, term, wantGrad, gw);
-                case SPARSE_TOP_K_TVD -> ScalarSparseTerms.tvd(this, c, ms, term, wantGrad, gw);
-            };
-            values[at] = v;
+            double v = term.standardize()
+                    ? standardized(b, i, c, label, wantGrad, gw, values)
+                    : term(b, i, c, ms, mt, label, wantGrad, gw, values);
+            values[b.slot[i]] = v;
             total += term.weight() * v;
         }
         if (wantGrad) {
             b.grad.write(row, g);
         }
         return total;
+    }
+
+    /** Term {@code i} of the batch on the row buffers, its gradient added to {@code g}. */
+    private double term(Batch b, int i, int c, double ms, double mt, int label, boolean wantGrad, double gw,
+                        double[] values) {
+        FusedTerm term = b.terms[i];
+        double tau = term.temperature();
+        int at = b.slot[i];
+        return switch (term.kind()) {
+            case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
+            case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
+            case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
+            case TOTAL_VARIATION -> totalVariation(c, ms, mt, tau, wantGrad, gw / tau);
+            case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+            case DKD -> ScalarGroupTerms.dkd(this, c, label, term, wantGrad, gw, values, at);
+            case LTKD -> ScalarGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
+            case SPARSE_TOP_K_KL -> ScalarSparseTerms.kl(this, c, ms, term, wantGrad, gw);
+            case SPARSE_TOP_K_TVD -> ScalarSparseTerms.tvd(this, c, ms, term, wantGrad, gw);
+        };
+    }
+
+    /**
+     * Term {@code i} on the z-scores of both rows ({@link io.kd4j.losses.logit.StandardizedLogits}): the
+     * rows are standardized into spare buffers, the term runs on them with its gradient in a third, and
+     * that gradient is taken back through the standardization and added to {@code g}.
+     */
+    private double standardized(Batch b, int i, int c, int label, boolean wantGrad, double gw, double[] values) {
+        double[] s0 = s;
+        double[] t0 = t;
+        double[] g0 = g;
+        double[] zs = standardS;
+        double[] zt = standardT;
+        double[] gz = standardG;
+        double[] ds = standardDs;
+        Standardize.zScores(s0, zs, c, ds);
+        Standardize.zScores(t0, zt, c, standardDt);
+        s = zs;
+        t = zt;
+        g = gz;
+        if (wantGrad) {
+            Arrays.fill(gz, 0, c, 0.0);
+        }
+        double v;
+        try {
+            v = term(b, i, c, Standardize.max(zs, c), Standardize.max(zt, c), label, wantGrad, gw, values);
+        } finally {
+            s = s0;
+            t = t0;
+            g = g0;
+        }
+        if (wantGrad) {
+            Standardize.addBack(gz, s0, c, ds, g0);
+        }
+        return v;
     }
 
     @Override

@@ -42,13 +42,16 @@ final class VectorPairLoad {
 
     /**
      * The first term whose exponentials this pass can compute while loading the row (KD, reverse KL, TVD
-     * or JSD, on a dense teacher, both inputs off-heap), or -1.
+     * or JSD, not standardized, on a dense teacher, both inputs off-heap), or -1.
      */
     static int pairTerm(Batch b) {
         if (!b.denseTeacher() || b.student.bytes() == null || b.teacher.bytes() == null) {
             return -1;
         }
         for (int i = 0; i < b.terms.length; i++) {
+            if (b.terms[i].standardize()) {
+                continue;
+            }
             switch (b.terms[i].kind()) {
                 case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD -> {
                     return i;

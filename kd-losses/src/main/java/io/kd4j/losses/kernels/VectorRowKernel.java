@@ -50,6 +50,12 @@ final class VectorRowKernel extends RowKernel {
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
     final double[] sums = new double[4];
+    /** A standardized term's z-scores, their gradient, and each row's {mean, D, std}. */
+    private float[] zs = new float[0];
+    private float[] zt = new float[0];
+    private float[] gz = new float[0];
+    private final double[] statsS = new double[3];
+    private final double[] statsT = new double[3];
     /** Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, and one row's maximum and finiteness sum. */
     float maxS;
     float maxT;
@@ -77,6 +83,11 @@ final class VectorRowKernel extends RowKernel {
     }
 
     private void ensure(int c) {
+        if (zs.length < c) {
+            zs = new float[c];
+            zt = new float[c];
+            gz = new float[c];
+        }
         if (s.length < c) {
             s = new float[c];
             t = new float[c];
@@ -130,19 +141,10 @@ final class VectorRowKernel extends RowKernel {
             FusedTerm term = b.terms[i];
             out = direct && k == n - 1 ? b.grad.bytes() : null;
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
-            double tau = term.temperature();
-            int at = b.slot[i];
-            double v = switch (term.kind()) {
-                case CROSS_ENTROPY -> crossEntropy(c, ms, label, term.labelSmoothing(), wantGrad, gw);
-                case SOFT_TARGET_KL -> tau * tau * forwardKl(c, fs, ft, tau, wantGrad, gw * tau);
-                case REVERSE_KL -> reverseKl(c, fs, ft, tau, wantGrad, gw / tau);
-                case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, fs, ft, tau, wantGrad, gw / tau);
-                case GENERALIZED_JSD -> jsd(c, fs, ft, tau, term.teacherMixWeight(), wantGrad, gw / tau);
-                case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
-                case LTKD -> VectorGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
-                case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
-            };
-            values[at] = v;
+            double v = term.standardize()
+                    ? standardized(b, i, c, label, wantGrad, gw, values)
+                    : term(b, i, c, fs, ft, label, wantGrad, gw, values);
+            values[b.slot[i]] = v;
             total += term.weight() * v;
         }
         presetSums = false;
@@ -154,6 +156,65 @@ final class VectorRowKernel extends RowKernel {
             b.grad.write(row, g);
         }
         return total;
+    }
+
+    /**
+     * Term {@code i} on the row buffers, shifted by {@code ms} and {@code mt} (the maxima, or for the pair
+     * term of {@link VectorPairLoad} its guesses).
+     */
+    private double term(Batch b, int i, int c, float ms, float mt, int label, boolean wantGrad, double gw,
+                        double[] values) {
+        FusedTerm term = b.terms[i];
+        double tau = term.temperature();
+        int at = b.slot[i];
+        return switch (term.kind()) {
+            case CROSS_ENTROPY -> VectorCrossEntropyTerm.crossEntropy(this, c, ms, label, term.labelSmoothing(), wantGrad, gw);
+            case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
+            case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
+            case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, ms, mt, tau, wantGrad, gw / tau);
+            case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+            case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
+            case LTKD -> VectorGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
+            case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
+        };
+    }
+
+    /**
+     * Term {@code i} on the z-scores of both rows ({@link Standardize}): the term runs on standardized
+     * copies with its gradient in a spare buffer, which is then taken back through the standardization
+     * and added to the gradient row as any term's.
+     */
+    private double standardized(Batch b, int i, int c, int label, boolean wantGrad, double gw, double[] values) {
+        float[] s0 = s;
+        float[] t0 = t;
+        float[] g0 = g;
+        boolean first0 = first;
+        ByteBuffer out0 = out;
+        Standardize.zScores(s0, zs, c, statsS);
+        Standardize.zScores(t0, zt, c, statsT);
+        s = zs;
+        t = zt;
+        g = gz;
+        first = true;
+        out = null;
+        double v;
+        try {
+            v = term(b, i, c, max(zs, c), max(zt, c), label, wantGrad, gw, values);
+        } finally {
+            s = s0;
+            t = t0;
+            g = g0;
+            first = first0;
+            out = out0;
+        }
+        if (wantGrad) {
+            Standardize.takeBack(gz, s0, c, statsS);
+            for (int j = 0; j < c; j++) {
+                store(j, first ? gz[j] : g0[j] + gz[j]);
+            }
+            first = false;
+        }
+        return v;
     }
 
     @Override
@@ -367,54 +428,6 @@ final class VectorRowKernel extends RowKernel {
             store(j, (replace ? 0f : g[j]) + kq * q[j] + kp * p[j]);
         }
         first = false;
-    }
-
-    /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
-    private double crossEntropy(int c, float ms, int label, double e, boolean wantGrad, double gw) {
-        int up = S.loopBound(c);
-        FloatVector vms = FloatVector.broadcast(S, ms);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(1f));
-        double z = 0;
-        double sum = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            FloatVector az = FloatVector.zero(S);
-            FloatVector as = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                FloatVector sv = FloatVector.fromArray(S, s, j);
-                FloatVector b = VectorExp.exp(sv.sub(vms), one, vil);
-                b.intoArray(q, j);
-                az = az.add(b);
-                as = as.add(sv);
-            }
-            z += az.reduceLanes(VectorOperators.ADD);
-            sum += as.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            float b = exp(s[j] - ms);
-            q[j] = b;
-            z += b;
-            sum += s[j];
-        }
-        double lse = ms + Math.log(z);
-        double uniform = e / c;
-        double value = lse - (1 - e) * s[label] - uniform * sum;
-        if (wantGrad) {
-            FloatVector k = FloatVector.broadcast(S, (float) (gw / z));
-            FloatVector off = FloatVector.broadcast(S, (float) (-gw * uniform));
-            boolean replace = first;
-            for (int j = 0; j < up; j += L) {
-                FloatVector acc = replace ? off : FloatVector.fromArray(S, g, j).add(off);
-                store(FloatVector.fromArray(S, q, j).fma(k, acc), j);
-            }
-            for (int j = up; j < c; j++) {
-                store(j, (replace ? 0f : g[j]) + (float) (gw * (q[j] / z - uniform)));
-            }
-            addAt(label, (float) (-gw * (1 - e)));
-            first = false;
-        }
-        return value;
     }
 
     /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */

@@ -56,6 +56,7 @@ class FusedDecoupledTest {
         List<String> formulas = List.of(
                 "Dkd(temperature=4.0, warmupEpochs=5.0)",
                 "0.3*CrossEntropy + 0.7*Dkd(targetWeight=2.0, nonTargetWeight=0.5, temperature=2.0)",
+                "Dkd(temperature=2.0, nonTargetWeight=8.0, standardize=true)",
                 "Ltkd(temperature=2.0, classGroups={g})",
                 "Ltkd(temperature=4.0, rebalance=false, reweight=false, classGroups={g})",
                 "Ltkd(temperature=1.0, reweight=false, classGroups={g})",

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -45,7 +46,9 @@ class FusedObjectiveTest {
                 "JensenShannon",
                 "GeneralizedJsd(teacherMixWeight=0.0, temperature=1.5)",
                 "GeneralizedJsd(teacherMixWeight=1.0)",
-                "SoftTargetKl(temperature=4.0, temperatureSchedule=linear, temperatureEnd=1.0, temperatureEpochs=4)");
+                "SoftTargetKl(temperature=4.0, temperatureSchedule=linear, temperatureEnd=1.0, temperatureEpochs=4)",
+                "SoftTargetKl(temperature=2.0, standardize=true)",
+                "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0, standardize=true) + 0.5*ReverseKl");
         Stream.Builder<Case> b = Stream.builder();
         for (String f : formulas) {
             // 37 classes: a vector tail; 2061: more than one accumulation block plus a tail
@@ -251,7 +254,54 @@ class FusedObjectiveTest {
     @Test
     void givenAnObjectiveWithAnUnfusedTerm_whenCompiled_thenEmpty() {
         assertTrue(FusedObjective.compile(Objective.parse("0.5*CrossEntropy + 0.5*Nkd"), 1).isEmpty());
-        assertTrue(FusedObjective.compile(Objective.parse("SoftTargetKl(standardize=true)"), 1).isEmpty());
+        assertTrue(FusedObjective.compile(Objective.parse("0.5*Nkd + 0.5*SoftTargetKl(standardize=true)"), 1)
+                .isEmpty());
+    }
+
+    @ParameterizedTest(name = "float32 = {0}")
+    @ValueSource(booleans = {true, false})
+    void givenConstantRows_whenStandardizedKdIsFused_thenValueAndGradientEqualTheReferencePath(boolean float32) {
+        // Given rows of 37 classes where row 1 of the student and row 2 of the teacher are constant (std = 0:
+        // z = 0, and the gradient is (g - mean g) / eps, as in PyTorch)
+        int n = 3;
+        int c = 37;
+        Random rnd = new Random(41);
+        double[] s = ReferenceCheck.logits(rnd, n * c, float32, 2);
+        double[] t = ReferenceCheck.logits(rnd, n * c, float32, 2);
+        for (int j = 0; j < c; j++) {
+            s[c + j] = 1.5;
+            t[2 * c + j] = -0.25;
+        }
+        Objective objective = Objective.parse("0.5*CrossEntropy + SoftTargetKl(temperature=2.0, standardize=true)");
+        int[] labels = {3, 0, 36};
+        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, null,
+                DataType.DOUBLE, "test"), 0);
+        // When fused
+        DataType type = float32 ? DataType.FLOAT : DataType.DOUBLE;
+        INDArray ga = Nd4j.zeros(type, n, c);
+        FusedResult r = FusedObjective.compile(objective, 0).orElseThrow().evaluate(
+                DenseRows.of(Nd4j.create(s, new long[] {n, c}, DataType.DOUBLE).castTo(type)),
+                DenseRows.of(Nd4j.create(t, new long[] {n, c}, DataType.DOUBLE).castTo(type)), labels, null,
+                DenseRows.of(ga), 1.0 / n);
+        // Then
+        ReferenceCheck.assertMatches(ref, r, null, ga.castTo(DataType.DOUBLE).data().asDouble(), null, n, c, float32);
+    }
+
+    @Test
+    void givenStandardizedTermsAndOneClass_whenFused_thenTheErrorIsTheCatalogues() {
+        // Given KD and DKD on z-scores (unbiased std needs 2 classes) and rows of one class
+        for (String f : List.of("SoftTargetKl(standardize=true)", "Dkd(standardize=true)")) {
+            FusedObjective fused = FusedObjective.compile(Objective.parse(f), 1).orElseThrow();
+            // When fused, Then the error is the catalogue class's
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fused.evaluate(
+                    DenseRows.wrap(new float[2], 2, 1), DenseRows.wrap(new float[2], 2, 1), new int[2], null, null, 1));
+            assertEquals(f.substring(0, f.indexOf('(')) + ": standardize needs at least 2 classes (unbiased std), got 1",
+                    e.getMessage());
+        }
+        // and standardize is only for KD and DKD
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FusedTerm.reverseKl(1, 1).standardized());
+        assertEquals("standardize is supported for SOFT_TARGET_KL and DKD, got REVERSE_KL", e.getMessage());
     }
 
     @Test
