@@ -31,12 +31,13 @@ final class VectorGroupTerms {
         float ty = t[y];
         float msn = ms;
         float mtn = mt;
-        if (sy == ms) {
+        // the non-target shifts: the maxima of the other classes, or VectorPairLoad's guesses (ms, mt)
+        if (sy == ms && !k.presetSums()) {
             s[y] = Float.NEGATIVE_INFINITY;
             msn = VectorRowKernel.max(s, c);
             s[y] = sy;
         }
-        if (ty == mt) {
+        if (ty == mt && !k.presetSums()) {
             t[y] = Float.NEGATIVE_INFINITY;
             mtn = VectorRowKernel.max(t, c);
             t[y] = ty;

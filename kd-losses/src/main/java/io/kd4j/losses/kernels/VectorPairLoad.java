@@ -8,9 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 vector kernel's load pass fused with the exponentials of the first dense pair term (KD,
- * reverse KL, TVD or JSD), for rows held in off-heap ND4J buffers: each row is read from memory by a loop
- * that also computes its exponentials, instead of a load pass followed by a pass of exponentials over the
- * row buffers.
+ * reverse KL, TVD, JSD or DKD), for rows held in off-heap ND4J buffers: each row is read from memory by a
+ * loop that also computes its exponentials, instead of a load pass followed by a pass of exponentials
+ * over the row buffers. For DKD the target class is left out of the guesses and the sums (the sums of
+ * the block that holds it are taken again from the row buffers), and the bound applies to the maxima of
+ * the other classes, the shifts DKD's non-target softmax uses.
  *
  * <p>A softmax needs its shift (the row maximum) before its exponentials, and the maximum is known only
  * once the row has been read. This pass shifts by a guess instead: {@code g}, the largest of the row's
@@ -41,8 +43,8 @@ final class VectorPairLoad {
     }
 
     /**
-     * The first term whose exponentials this pass can compute while loading the row (KD, reverse KL, TVD
-     * or JSD, not standardized, on a dense teacher, both inputs off-heap), or -1.
+     * The first term whose exponentials this pass can compute while loading the row (KD, reverse KL, TVD,
+     * JSD or DKD, not standardized, on a dense teacher, both inputs off-heap), or -1.
      */
     static int pairTerm(Batch b) {
         if (!b.denseTeacher() || b.student.bytes() == null || b.teacher.bytes() == null) {
@@ -53,7 +55,7 @@ final class VectorPairLoad {
                 continue;
             }
             switch (b.terms[i].kind()) {
-                case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD -> {
+                case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD, DKD -> {
                     return i;
                 }
                 default -> {
@@ -68,22 +70,29 @@ final class VectorPairLoad {
      * and sums of a pair term at temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums},
      * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
      * {@code k.maxS} and {@code k.maxT}. A non-finite value is an error naming the input, the row and the
-     * class (the student's first, as the separate load pass does).
+     * class (the student's first, as the separate load pass does). With {@code ex >= 0} (DKD's target) that
+     * class is left out of the guesses and the sums and its exponentials are 0, as
+     * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
+     * the other classes.
      *
      * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
      */
-    static boolean load(VectorRowKernel k, Batch b, int row, int c, double tau) {
+    static boolean load(VectorRowKernel k, Batch b, int row, int c, double tau, int ex) {
         float inv = (float) (1 / tau);
         ByteBuffer sb = b.student.bytes();
         ByteBuffer tb = b.teacher.bytes();
         int st = b.student.start(row);
         int tt = b.teacher.start(row);
-        float gs = guess(sb, st, c);
-        float gt = guess(tb, tt, c);
-        double zt = teacher(k, tb, tt, c, gt, inv);
+        int blocks = (S.loopBound(c) + RowKernel.BLOCK - 1) / RowKernel.BLOCK;
+        if (k.blockSums.length < 4 * (blocks + 1)) {
+            k.blockSums = new double[4 * (blocks + 1)];
+        }
+        float gs = guess(sb, st, c, ex);
+        float gt = guess(tb, tt, c, ex);
+        teacher(k, tb, tt, c, gt, inv, ex);
         float mt = k.loadedMax;
         float teacherCheck = k.loadedCheck;
-        student(k, sb, st, c, gs, inv, zt);
+        student(k, sb, st, c, gs, inv, ex);
         float ms = k.loadedMax;
         if (k.loadedCheck != 0f) {
             Kernels.rejectNonFinite(k.s, c, "student_logits", row);
@@ -95,14 +104,73 @@ final class VectorPairLoad {
         k.maxT = mt;
         k.guessS = gs;
         k.guessT = gt;
-        return fits(mt, gt, inv) && fits(ms, gs, inv);
+        float boundS = ms;
+        float boundT = mt;
+        if (ex >= 0) {
+            k.p[ex] = 0f;
+            k.q[ex] = 0f;
+            if (ex < S.loopBound(c)) {
+                resumBlock(k, c, ex / RowKernel.BLOCK);
+            }
+            boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
+            boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
+        }
+        double[] sums = k.sums;
+        java.util.Arrays.fill(sums, 0.0);
+        for (int i = 0; i <= blocks; i++) {
+            for (int m = 0; m < 4; m++) {
+                sums[m] += k.blockSums[4 * i + m];
+            }
+        }
+        return fits(boundT, gt, inv) && fits(boundS, gs, inv);
     }
 
-    /** The guessed shift of a row: the largest of its first {@value #GUESS_VALUES} values. */
-    private static float guess(ByteBuffer bytes, int at, int c) {
+    /** The sums of block {@code i} again from the row buffers (after an excluded class was set to 0). */
+    private static void resumBlock(VectorRowKernel k, int c, int i) {
+        float[] s = k.s;
+        float[] t = k.t;
+        float[] p = k.p;
+        float[] q = k.q;
+        int j0 = i * RowKernel.BLOCK;
+        int end = Math.min(S.loopBound(c), j0 + RowKernel.BLOCK);
+        FloatVector azt = FloatVector.zero(S);
+        FloatVector azs = FloatVector.zero(S);
+        FloatVector apd = FloatVector.zero(S);
+        FloatVector aqd = FloatVector.zero(S);
+        for (int j = j0; j < end; j += L) {
+            FloatVector a = FloatVector.fromArray(S, p, j);
+            FloatVector e = FloatVector.fromArray(S, q, j);
+            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+            azt = azt.add(a);
+            azs = azs.add(e);
+            apd = a.fma(d, apd);
+            aqd = e.fma(d, aqd);
+        }
+        k.blockSums[4 * i] = azt.reduceLanes(VectorOperators.ADD);
+        k.blockSums[4 * i + 1] = azs.reduceLanes(VectorOperators.ADD);
+        k.blockSums[4 * i + 2] = apd.reduceLanes(VectorOperators.ADD);
+        k.blockSums[4 * i + 3] = -aqd.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The largest value of {@code x[0, c)} other than at class {@code ex}. */
+    private static float othersMax(float[] x, int c, int ex) {
+        float v = x[ex];
+        x[ex] = Float.NEGATIVE_INFINITY;
+        float m = VectorRowKernel.max(x, c);
+        x[ex] = v;
+        return m;
+    }
+
+    /**
+     * The guessed shift of a row: the largest of its first {@value #GUESS_VALUES} values other than class
+     * {@code ex} (-1: none).
+     */
+    private static float guess(ByteBuffer bytes, int at, int c, int ex) {
         float g = Float.NEGATIVE_INFINITY;
-        for (int j = 0, n = Math.min(c, GUESS_VALUES); j < n; j++) {
-            g = Math.max(g, bytes.getFloat(4 * (at + j)));
+        for (int j = 0, n = Math.min(c, GUESS_VALUES + 1); j < n; j++) {
+            if (j != ex && (j < GUESS_VALUES || (ex >= 0 && ex < GUESS_VALUES))) {
+                g = Math.max(g, bytes.getFloat(4 * (at + j)));
+            }
         }
         return g;
     }
@@ -113,21 +181,24 @@ final class VectorPairLoad {
     }
 
     /**
-     * Copies the teacher row at float index {@code at} of {@code bytes} into {@code k.t}, stores
-     * {@code exp((t - g) · inv)} into {@code k.p} and returns their sum; leaves the row's maximum in
-     * {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is 0 when every value is finite.
+     * Copies the teacher row at float index {@code at} of {@code bytes} into {@code k.t} and stores
+     * {@code exp((t - g) · inv)} into {@code k.p}; their sum per block of {@value RowKernel#BLOCK} values
+     * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail, without class {@code ex}, is the
+     * last block). Leaves the row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum
+     * that is 0 when every value is finite.
      */
-    private static double teacher(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv) {
+    private static void teacher(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, int ex) {
         float[] t = k.t;
         float[] p = k.p;
+        double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vg = FloatVector.broadcast(S, g);
         float max = Float.NEGATIVE_INFINITY;
         float check = 0f;
-        double z = 0;
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+        int block = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
             FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             FloatVector bad = FloatVector.zero(S);
@@ -141,44 +212,44 @@ final class VectorPairLoad {
                 e.intoArray(p, j);
                 az = az.add(e);
             }
-            z += az.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block] = az.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
             check += bad.reduceLanes(VectorOperators.ADD);
         }
+        double z = 0;
         for (int j = up; j < c; j++) {
             float v = bytes.getFloat(4 * (at + j));
             t[j] = v;
             max = Math.max(max, v);
             check += v - v;
-            float e = VectorRowKernel.exp((v - g) * inv);
+            float e = j == ex ? 0f : VectorRowKernel.exp((v - g) * inv);
             p[j] = e;
             z += e;
         }
+        blockSums[4 * block] = z;
         k.loadedMax = max;
         k.loadedCheck = check;
-        return z;
     }
 
     /**
      * As {@link #teacher} for the student row (into {@code k.s} and {@code k.q}), after it; also adds up
-     * the cross sums with the teacher's row. Fills {@code k.sums} as {@link VectorRowKernel#pairExps}
-     * does, with {@code zt} given and the shifts {@code g} and {@code gt} in place of the maxima.
+     * the cross sums with the teacher's row: per block, slots 1 to 3 of {@code k.blockSums} get
+     * {@code Σ q}, {@code Σ p(t - s)} and {@code -Σ q(t - s)}.
      */
-    private static void student(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, double zt) {
+    private static void student(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, int ex) {
         float[] s = k.s;
         float[] q = k.q;
         float[] t = k.t;
         float[] p = k.p;
+        double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vg = FloatVector.broadcast(S, g);
         float max = Float.NEGATIVE_INFINITY;
         float check = 0f;
-        double z = 0;
-        double pd = 0;
-        double qd = 0;
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+        int block = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
             FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             FloatVector bad = FloatVector.zero(S);
@@ -197,30 +268,31 @@ final class VectorPairLoad {
                 apd = FloatVector.fromArray(S, p, j).fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
-            z += az.reduceLanes(VectorOperators.ADD);
-            pd += apd.reduceLanes(VectorOperators.ADD);
-            qd -= aqd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block + 1] = az.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block + 2] = apd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block + 3] = -aqd.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
             check += bad.reduceLanes(VectorOperators.ADD);
         }
+        double z = 0;
+        double pd = 0;
+        double qd = 0;
         for (int j = up; j < c; j++) {
             float v = bytes.getFloat(4 * (at + j));
             s[j] = v;
             max = Math.max(max, v);
             check += v - v;
-            float e = VectorRowKernel.exp((v - g) * inv);
+            float e = j == ex ? 0f : VectorRowKernel.exp((v - g) * inv);
             q[j] = e;
             z += e;
             double d = (double) t[j] - v;
             pd += p[j] * d;
             qd -= e * d;
         }
+        blockSums[4 * block + 1] = z;
+        blockSums[4 * block + 2] = pd;
+        blockSums[4 * block + 3] = qd;
         k.loadedMax = max;
         k.loadedCheck = check;
-        double[] sums = k.sums;
-        sums[0] = zt;
-        sums[1] = z;
-        sums[2] = pd;
-        sums[3] = qd;
     }
 }

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <ol>
  *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
  *       them into this thread's row buffers, finds their maxima and checks that every value is finite
- *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD or JSD on a dense teacher and both
+ *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD, JSD or DKD on a dense teacher and both
  *       inputs are off-heap, this pass also computes the first such term's exponentials and sums,
  *       shifted by a guess in place of the maximum ({@link VectorPairLoad}), and that term is evaluated
  *       first;</li>
@@ -63,6 +63,8 @@ final class VectorRowKernel extends RowKernel {
     float guessT;
     float loadedMax;
     float loadedCheck;
+    /** {@link VectorPairLoad}'s sums per block of a row. */
+    double[] blockSums = new double[0];
     /**
      * Whether {@link #sums} already holds the current term's exponential sums, computed by
      * {@link VectorPairLoad} with the guessed shifts the term was given ({@link #pairExps} returns them).
@@ -103,13 +105,17 @@ final class VectorRowKernel extends RowKernel {
         int c = b.classes;
         ensure(c);
         int pair = VectorPairLoad.pairTerm(b);
+        boolean dkd = pair >= 0 && b.terms[pair].kind() == FusedTerm.Kind.DKD;
+        if (dkd && (label < 0 || label >= c)) {
+            pair = -1; // the unfused path reports the label
+        }
         float ms;
         float mt = 0;
         float gs = 0;
         float gt = 0;
         if (pair >= 0) {
             // the load pass fused with the pair term's exponentials, shifted by guesses
-            boolean fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature());
+            boolean fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature(), dkd ? label : -1);
             ms = maxS;
             mt = maxT;
             gs = guessS;
@@ -339,6 +345,11 @@ final class VectorRowKernel extends RowKernel {
      * Unnormalised softmax pair: {@code p = exp((t - mt) / T)}, {@code q = exp((s - ms) / T)}, except
      * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
      */
+    /** Whether the next {@link #pairExps} call returns the sums {@link VectorPairLoad} computed. */
+    boolean presetSums() {
+        return presetSums;
+    }
+
     double[] pairExps(int c, float ms, float mt, double tau, int ex) {
         if (presetSums) {
             presetSums = false;

@@ -39,7 +39,9 @@ class GuessedShiftTest {
                 new Object[] {"ReverseKl(temperature=2.0)", 2.0},
                 new Object[] {"TotalVariation", 1.0},
                 new Object[] {"GeneralizedJsd(teacherMixWeight=0.3, temperature=4.0)", 4.0},
-                new Object[] {"0.5*CrossEntropy + 0.5*TotalVariation(temperature=3.0) + 0.5*ReverseKl", 3.0});
+                new Object[] {"0.5*CrossEntropy + 0.5*TotalVariation(temperature=3.0) + 0.5*ReverseKl", 3.0},
+                new Object[] {"Dkd(temperature=4.0, warmupEpochs=1.0)", 4.0},
+                new Object[] {"0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=2.0, warmupEpochs=1.0)", 1.0});
         for (Object[] f : formulas) {
             // 2061: blocks and a vector tail; 37: a tail after the guess window; 12 and 5: all inside it
             for (int c : new int[] {2061, 37, 12, 5}) {
@@ -94,13 +96,13 @@ class GuessedShiftTest {
         int count = ReferenceCheck.count(valid, n);
         Objective objective = Objective.parse(tc.formula());
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, valid,
-                DataType.DOUBLE, "test"), 0);
+                DataType.DOUBLE, "test"), 2);
 
         // When fused on off-heap float32 arrays
         INDArray sa = Nd4j.create(s, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT);
         INDArray ta = Nd4j.create(t, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT);
         INDArray ga = Nd4j.zeros(DataType.FLOAT, n, c);
-        FusedResult r = FusedObjective.compile(objective, 0).orElseThrow()
+        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow()
                 .evaluate(DenseRows.of(sa), DenseRows.of(ta), labels, valid, DenseRows.of(ga), 1.0 / count);
 
         // Then value, row values, gradient and terms equal the reference within float tolerance
