@@ -9,8 +9,8 @@ import io.kd4j.losses.logit.StandardizedLogits;
  *   z = (x - mean(x)) / D,   D = eps + std(x),  std unbiased (divisor C - 1), eps = 1e-7
  *   dL/dx_j = (g_j - mean(g)) / D  -  (Σ_i g_i d_i) d_j / (D² (C - 1) std),   g = dL/dz, d = x - mean(x)
  * </pre>
- * (the second part is 0 for a constant row, where {@code std = 0} and {@code d = 0}). Sums are taken in
- * double for both the double and the float rows; the float overloads serve the float32 vector kernel.
+ * (the second part is 0 for a constant row, where {@code std = 0} and {@code d = 0}). Everything is
+ * computed in double; the float overloads (for the float32 vector kernel) go through double copies.
  * {@code stats} receives {@code {mean, D, std}} of the row.
  */
 final class Standardize {
@@ -47,25 +47,15 @@ final class Standardize {
         stats[2] = std;
     }
 
-    static void zScores(float[] x, float[] z, int c, double[] stats) {
-        double mean = 0;
+    /** {@link #zScores(double[], double[], int, double[])} of a float row, through {@code wide} (length >= c). */
+    static void zScores(float[] x, float[] z, int c, double[] stats, double[] wide) {
         for (int j = 0; j < c; j++) {
-            mean += x[j];
+            wide[j] = x[j];
         }
-        mean /= c;
-        double ss = 0;
+        zScores(wide, wide, c, stats);
         for (int j = 0; j < c; j++) {
-            double d = x[j] - mean;
-            ss += d * d;
+            z[j] = (float) wide[j];
         }
-        double std = Math.sqrt(ss / (c - 1));
-        double den = StandardizedLogits.EPS + std;
-        for (int j = 0; j < c; j++) {
-            z[j] = (float) ((x[j] - mean) / den);
-        }
-        stats[0] = mean;
-        stats[1] = den;
-        stats[2] = std;
     }
 
     static double max(double[] x, int c) {
@@ -93,20 +83,20 @@ final class Standardize {
         }
     }
 
-    /** {@code dL/dx_j} into {@code gz} itself (float rows; the vector kernel stores them). */
-    static void takeBack(float[] gz, float[] x, int c, double[] stats) {
-        double mean = stats[0];
-        double gMean = 0;
-        double gd = 0;
+    /**
+     * {@code dL/dx_j} into {@code gz} itself for float rows (the vector kernel stores them), through
+     * {@link #addBack} on double copies in {@code wideG}, {@code wideX} and {@code wideOut} (length >= c).
+     */
+    static void takeBack(float[] gz, float[] x, int c, double[] stats, double[] wideG, double[] wideX,
+                         double[] wideOut) {
         for (int j = 0; j < c; j++) {
-            gMean += gz[j];
-            gd += gz[j] * (x[j] - mean);
+            wideG[j] = gz[j];
+            wideX[j] = x[j];
+            wideOut[j] = 0.0;
         }
-        gMean /= c;
-        double second = second(gd, c, stats);
-        double den = stats[1];
+        addBack(wideG, wideX, c, stats, wideOut);
         for (int j = 0; j < c; j++) {
-            gz[j] = (float) ((gz[j] - gMean) / den - second * (x[j] - mean));
+            gz[j] = (float) wideOut[j];
         }
     }
 

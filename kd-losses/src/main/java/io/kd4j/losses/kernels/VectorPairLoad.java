@@ -109,8 +109,10 @@ final class VectorPairLoad {
         if (ex >= 0) {
             k.p[ex] = 0f;
             k.q[ex] = 0f;
-            if (ex < S.loopBound(c)) {
-                resumBlock(k, c, ex / RowKernel.BLOCK);
+            int up = S.loopBound(c);
+            if (ex < up) {
+                int j0 = ex / RowKernel.BLOCK * RowKernel.BLOCK;
+                k.blockPairSums(j0, Math.min(up, j0 + RowKernel.BLOCK), k.blockSums, 4 * (ex / RowKernel.BLOCK));
             }
             boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
             boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
@@ -123,33 +125,6 @@ final class VectorPairLoad {
             }
         }
         return fits(boundT, gt, inv) && fits(boundS, gs, inv);
-    }
-
-    /** The sums of block {@code i} again from the row buffers (after an excluded class was set to 0). */
-    private static void resumBlock(VectorRowKernel k, int c, int i) {
-        float[] s = k.s;
-        float[] t = k.t;
-        float[] p = k.p;
-        float[] q = k.q;
-        int j0 = i * RowKernel.BLOCK;
-        int end = Math.min(S.loopBound(c), j0 + RowKernel.BLOCK);
-        FloatVector azt = FloatVector.zero(S);
-        FloatVector azs = FloatVector.zero(S);
-        FloatVector apd = FloatVector.zero(S);
-        FloatVector aqd = FloatVector.zero(S);
-        for (int j = j0; j < end; j += L) {
-            FloatVector a = FloatVector.fromArray(S, p, j);
-            FloatVector e = FloatVector.fromArray(S, q, j);
-            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
-            azt = azt.add(a);
-            azs = azs.add(e);
-            apd = a.fma(d, apd);
-            aqd = e.fma(d, aqd);
-        }
-        k.blockSums[4 * i] = azt.reduceLanes(VectorOperators.ADD);
-        k.blockSums[4 * i + 1] = azs.reduceLanes(VectorOperators.ADD);
-        k.blockSums[4 * i + 2] = apd.reduceLanes(VectorOperators.ADD);
-        k.blockSums[4 * i + 3] = -aqd.reduceLanes(VectorOperators.ADD);
     }
 
     /** The largest value of {@code x[0, c)} other than at class {@code ex}. */

@@ -50,10 +50,11 @@ final class VectorRowKernel extends RowKernel {
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
     final double[] sums = new double[4];
-    /** A standardized term's z-scores, their gradient, and each row's {mean, D, std}. */
+    /** A standardized term's z-scores, their gradient, double copies, and each row's {mean, D, std}. */
     private float[] zs = new float[0];
     private float[] zt = new float[0];
     private float[] gz = new float[0];
+    private double[][] wide = new double[3][0];
     private final double[] statsS = new double[3];
     private final double[] statsT = new double[3];
     /** Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, and one row's maximum and finiteness sum. */
@@ -65,6 +66,8 @@ final class VectorRowKernel extends RowKernel {
     float loadedCheck;
     /** {@link VectorPairLoad}'s sums per block of a row. */
     double[] blockSums = new double[0];
+    /** The sums of the block that holds an excluded class ({@link #pairExps}). */
+    private final double[] exBlock = new double[4];
     /**
      * Whether {@link #sums} already holds the current term's exponential sums, computed by
      * {@link VectorPairLoad} with the guessed shifts the term was given ({@link #pairExps} returns them).
@@ -89,6 +92,7 @@ final class VectorRowKernel extends RowKernel {
             zs = new float[c];
             zt = new float[c];
             gz = new float[c];
+            wide = new double[3][c];
         }
         if (s.length < c) {
             s = new float[c];
@@ -196,8 +200,8 @@ final class VectorRowKernel extends RowKernel {
         float[] g0 = g;
         boolean first0 = first;
         ByteBuffer out0 = out;
-        Standardize.zScores(s0, zs, c, statsS);
-        Standardize.zScores(t0, zt, c, statsT);
+        Standardize.zScores(s0, zs, c, statsS, wide[0]);
+        Standardize.zScores(t0, zt, c, statsT, wide[0]);
         s = zs;
         t = zt;
         g = gz;
@@ -214,7 +218,7 @@ final class VectorRowKernel extends RowKernel {
             out = out0;
         }
         if (wantGrad) {
-            Standardize.takeBack(gz, s0, c, statsS);
+            Standardize.takeBack(gz, s0, c, statsS, wide[0], wide[1], wide[2]);
             for (int j = 0; j < c; j++) {
                 store(j, first ? gz[j] : g0[j] + gz[j]);
             }
@@ -388,24 +392,17 @@ final class VectorRowKernel extends RowKernel {
                 // the excluded class counts as 0: this block's sums again without it
                 p[ex] = 0f;
                 q[ex] = 0f;
-                azt = FloatVector.zero(S);
-                azs = FloatVector.zero(S);
-                apd = FloatVector.zero(S);
-                aqd = FloatVector.zero(S);
-                for (int j = j0; j < end; j += L) {
-                    FloatVector a = FloatVector.fromArray(S, p, j);
-                    FloatVector b = FloatVector.fromArray(S, q, j);
-                    FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
-                    azt = azt.add(a);
-                    azs = azs.add(b);
-                    apd = a.fma(d, apd);
-                    aqd = b.fma(d, aqd);
-                }
+                blockPairSums(j0, end, exBlock, 0);
+                zt += exBlock[0];
+                zs += exBlock[1];
+                pd += exBlock[2];
+                qd += exBlock[3];
+            } else {
+                zt += azt.reduceLanes(VectorOperators.ADD);
+                zs += azs.reduceLanes(VectorOperators.ADD);
+                pd += apd.reduceLanes(VectorOperators.ADD);
+                qd -= aqd.reduceLanes(VectorOperators.ADD);
             }
-            zt += azt.reduceLanes(VectorOperators.ADD);
-            zs += azs.reduceLanes(VectorOperators.ADD);
-            pd += apd.reduceLanes(VectorOperators.ADD);
-            qd -= aqd.reduceLanes(VectorOperators.ADD);
         }
         for (int j = up; j < c; j++) {
             float a = j == ex ? 0f : exp((t[j] - mt) * inv);
@@ -423,6 +420,30 @@ final class VectorRowKernel extends RowKernel {
         sums[2] = pd;
         sums[3] = qd;
         return sums;
+    }
+
+    /**
+     * The sums of {@link #pairExps} over {@code [j0, end)} from the row buffers, into
+     * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
+     */
+    void blockPairSums(int j0, int end, double[] out, int at) {
+        FloatVector azt = FloatVector.zero(S);
+        FloatVector azs = FloatVector.zero(S);
+        FloatVector apd = FloatVector.zero(S);
+        FloatVector aqd = FloatVector.zero(S);
+        for (int j = j0; j < end; j += L) {
+            FloatVector a = FloatVector.fromArray(S, p, j);
+            FloatVector b = FloatVector.fromArray(S, q, j);
+            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+            azt = azt.add(a);
+            azs = azs.add(b);
+            apd = a.fma(d, apd);
+            aqd = b.fma(d, aqd);
+        }
+        out[at] = azt.reduceLanes(VectorOperators.ADD);
+        out[at + 1] = azs.reduceLanes(VectorOperators.ADD);
+        out[at + 2] = apd.reduceLanes(VectorOperators.ADD);
+        out[at + 3] = -aqd.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code g (= or +=) kq q + kp p}. */
