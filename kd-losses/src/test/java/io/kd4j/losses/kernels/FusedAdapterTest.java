@@ -46,6 +46,7 @@ class FusedAdapterTest {
             b.add(new Case("Ltkd(temperature=2.0, classGroups=" + groups + ")", 0, dt));
             b.add(new Case("0.1*CrossEntropy + 0.9*SparseTopKKl(temperature=2.0, teacherTemperature=1.0)", 7, dt));
             b.add(new Case("SparseTopKTvd(temperature=1.0)", 7, dt));
+            b.add(new Case("0.1*CrossEntropy + 9*SoftTargetKl(temperature=2.0, standardize=true)", 0, dt));
         }
         return b.build();
     }
