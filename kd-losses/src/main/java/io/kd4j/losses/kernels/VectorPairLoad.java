@@ -112,7 +112,7 @@ final class VectorPairLoad {
             int up = S.loopBound(c);
             if (ex < up) {
                 int j0 = ex / RowKernel.BLOCK * RowKernel.BLOCK;
-                k.blockPairSums(j0, Math.min(up, j0 + RowKernel.BLOCK), k.blockSums, 4 * (ex / RowKernel.BLOCK));
+                blockPairSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), k.blockSums, 4 * (ex / RowKernel.BLOCK));
             }
             boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
             boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
@@ -125,6 +125,34 @@ final class VectorPairLoad {
             }
         }
         return fits(boundT, gt, inv) && fits(boundS, gs, inv);
+    }
+
+    /**
+     * The sums of {@link VectorRowKernel#pairExps} over {@code [j0, end)} from {@code k}'s row buffers, into
+     * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
+     */
+    static void blockPairSums(VectorRowKernel k, int j0, int end, double[] out, int at) {
+        float[] s = k.s;
+        float[] t = k.t;
+        float[] p = k.p;
+        float[] q = k.q;
+        FloatVector azt = FloatVector.zero(S);
+        FloatVector azs = FloatVector.zero(S);
+        FloatVector apd = FloatVector.zero(S);
+        FloatVector aqd = FloatVector.zero(S);
+        for (int j = j0; j < end; j += L) {
+            FloatVector a = FloatVector.fromArray(S, p, j);
+            FloatVector b = FloatVector.fromArray(S, q, j);
+            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+            azt = azt.add(a);
+            azs = azs.add(b);
+            apd = a.fma(d, apd);
+            aqd = b.fma(d, aqd);
+        }
+        out[at] = azt.reduceLanes(VectorOperators.ADD);
+        out[at + 1] = azs.reduceLanes(VectorOperators.ADD);
+        out[at + 2] = apd.reduceLanes(VectorOperators.ADD);
+        out[at + 3] = -aqd.reduceLanes(VectorOperators.ADD);
     }
 
     /** The largest value of {@code x[0, c)} other than at class {@code ex}. */

@@ -392,7 +392,7 @@ final class VectorRowKernel extends RowKernel {
                 // the excluded class counts as 0: this block's sums again without it
                 p[ex] = 0f;
                 q[ex] = 0f;
-                blockPairSums(j0, end, exBlock, 0);
+                VectorPairLoad.blockPairSums(this, j0, end, exBlock, 0);
                 zt += exBlock[0];
                 zs += exBlock[1];
                 pd += exBlock[2];
@@ -420,30 +420,6 @@ final class VectorRowKernel extends RowKernel {
         sums[2] = pd;
         sums[3] = qd;
         return sums;
-    }
-
-    /**
-     * The sums of {@link #pairExps} over {@code [j0, end)} from the row buffers, into
-     * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
-     */
-    void blockPairSums(int j0, int end, double[] out, int at) {
-        FloatVector azt = FloatVector.zero(S);
-        FloatVector azs = FloatVector.zero(S);
-        FloatVector apd = FloatVector.zero(S);
-        FloatVector aqd = FloatVector.zero(S);
-        for (int j = j0; j < end; j += L) {
-            FloatVector a = FloatVector.fromArray(S, p, j);
-            FloatVector b = FloatVector.fromArray(S, q, j);
-            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
-            azt = azt.add(a);
-            azs = azs.add(b);
-            apd = a.fma(d, apd);
-            aqd = b.fma(d, aqd);
-        }
-        out[at] = azt.reduceLanes(VectorOperators.ADD);
-        out[at + 1] = azs.reduceLanes(VectorOperators.ADD);
-        out[at + 2] = apd.reduceLanes(VectorOperators.ADD);
-        out[at + 3] = -aqd.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code g (= or +=) kq q + kp p}. */
