@@ -7,7 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The generalized JSD at 0 &lt; β &lt; 1 in the Vector API kernel (one {@code VectorOperators.LOG} per
+ * The generalized JSD at 0 &lt; β &lt; 1 in the Vector API kernel (one inlined {@link VectorLog#log} per
  * class, on top of the two exponentials), on the row buffers of a {@link VectorRowKernel}; loaded only
  * through it. Formulas as {@link ScalarRowKernel}'s {@code jsd}.
  */
@@ -57,7 +57,7 @@ final class VectorJsdTerm {
                 FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
                 FloatVector m = pj.fma(vb, qj.mul(vb1));
                 // a compare and a blend, not max(tiny): see VectorRowKernel.larger
-                FloatVector logM = m.blend(tiny, m.compare(VectorOperators.LT, tiny)).lanewise(VectorOperators.LOG);
+                FloatVector logM = VectorLog.log(m.blend(tiny, m.compare(VectorOperators.LT, tiny)));
                 FloatVector uj = qj.mul(vb1).mul(logQ.sub(logM));
                 uj.intoArray(u, j);
                 av = pj.mul(vb).fma(logP.sub(logM), av.add(uj));
@@ -78,19 +78,32 @@ final class VectorJsdTerm {
             su += uj;
         }
         if (wantGrad) {
-            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
-            FloatVector vsu = FloatVector.broadcast(S, (float) su);
-            boolean replace = k.first;
-            for (int j = 0; j < up; j += L) {
-                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
-                FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
-                k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
-            }
-            for (int j = up; j < c; j++) {
-                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
-            }
-            k.first = false;
+            gradient(k, c, z[1], su, gw);
         }
         return value;
+    }
+
+    /**
+     * {@code g = gw (u - q Σu)} from the {@code u} the value loop stored. A method of its own: in the value
+     * loop's compilation C2 ran out of nodes before inlining {@code store} and boxed its vector.
+     */
+    private static void gradient(VectorRowKernel k, int c, double zs, double su, double gw) {
+        float[] q = k.q;
+        float[] u = k.u;
+        float[] g = k.g;
+        int up = S.loopBound(c);
+        FloatVector vis = FloatVector.broadcast(S, (float) (1 / zs));
+        FloatVector vgw = FloatVector.broadcast(S, (float) gw);
+        FloatVector vsu = FloatVector.broadcast(S, (float) su);
+        boolean replace = k.first;
+        for (int j = 0; j < up; j += L) {
+            FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+            FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
+            k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
+        }
+        for (int j = up; j < c; j++) {
+            k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / zs * su)));
+        }
+        k.first = false;
     }
 }
