@@ -1,19 +1,18 @@
 package io.kd4j.losses.kernels;
 
-import static io.kd4j.losses.kernels.VectorRowKernel.EXP_FLOOR;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * DKD, LTKD and the top-k terms in the Vector API kernel (float32 lanes, sums flushed to double per
- * block), on the row buffers of a {@link VectorRowKernel}; loaded only through it. The formulas are
- * those of {@link ScalarGroupTerms} and {@link ScalarSparseTerms}: each part of a split softmax
- * (non-target classes; a class group; the classes outside the top-k) is max-shifted by its own
- * maximum, and the few values outside it (the target class, the top-k classes) are handled in double.
+ * DKD and the top-k terms in the Vector API kernel (float32 lanes, sums flushed to double per block),
+ * on the row buffers of a {@link VectorRowKernel}; loaded only through it (LTKD is in
+ * {@link VectorLtkdTerm}). The formulas are those of {@link ScalarGroupTerms} and
+ * {@link ScalarSparseTerms}: each part of a split softmax (non-target classes; the classes outside the
+ * top-k) is max-shifted by its own maximum, and the few values outside it (the target class, the top-k
+ * classes) are handled in double.
  */
 final class VectorGroupTerms {
     private VectorGroupTerms() {
@@ -74,217 +73,6 @@ final class VectorGroupTerms {
         values[at + 1] = tTerm;
         values[at + 2] = nTerm;
         return tTerm + nTerm;
-    }
-
-    /** Per-group maxima of {@code x} into {@code out[0..3)} ({@code -inf} for an empty group). */
-    private static void groupMax(float[] x, int c, float[] codes, double[] out) {
-        int up = S.loopBound(c);
-        FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m0 = ninf;
-        FloatVector m1 = ninf;
-        FloatVector m2 = ninf;
-        for (int j = 0; j < up; j += L) {
-            FloatVector v = FloatVector.fromArray(S, x, j);
-            FloatVector cv = FloatVector.fromArray(S, codes, j);
-            VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-            VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-            m0 = VectorRowKernel.larger(m0, ninf.blend(v, g0));
-            m1 = VectorRowKernel.larger(m1, ninf.blend(v, g1));
-            m2 = VectorRowKernel.larger(m2, v.blend(ninf, g0.or(g1)));
-        }
-        out[0] = m0.reduceLanes(VectorOperators.MAX);
-        out[1] = m1.reduceLanes(VectorOperators.MAX);
-        out[2] = m2.reduceLanes(VectorOperators.MAX);
-        for (int j = up; j < c; j++) {
-            int gi = (int) codes[j];
-            out[gi] = Math.max(out[gi], x[j]);
-        }
-    }
-
-    /** A vector holding {@code v[g]} in the lanes of group g ({@code cv} holds the lanes' groups). */
-    private static FloatVector byGroup(FloatVector v0, FloatVector v1, FloatVector v2, VectorMask<Float> g0,
-                                       VectorMask<Float> g1) {
-        return v2.blend(v0, g0).blend(v1, g1);
-    }
-
-    /**
-     * Per-group unnormalised exps {@code exp((x - max_g) / T)} into {@code dst}, and their per-group sums
-     * added to {@code sums}.
-     */
-    private static void groupExps(float[] x, int c, float[] codes, double[] max, double tau, float[] dst,
-                                  double[] sums) {
-        int up = S.loopBound(c);
-        float inv = (float) (1 / tau);
-        FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
-        FloatVector x0 = FloatVector.broadcast(S, (float) max[0]);
-        FloatVector x1 = FloatVector.broadcast(S, (float) max[1]);
-        FloatVector x2 = FloatVector.broadcast(S, (float) max[2]);
-        FloatVector zero = FloatVector.zero(S);
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector a0 = zero;
-            FloatVector a1 = zero;
-            FloatVector a2 = zero;
-            for (int j = j0; j < end; j += L) {
-                FloatVector cv = FloatVector.fromArray(S, codes, j);
-                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, j).sub(byGroup(x0, x1, x2, g0, g1)),
-                        vinv, vil);
-                e.intoArray(dst, j);
-                a0 = a0.add(zero.blend(e, g0));
-                a1 = a1.add(zero.blend(e, g1));
-                a2 = a2.add(e.blend(zero, g0.or(g1)));
-            }
-            sums[0] += a0.reduceLanes(VectorOperators.ADD);
-            sums[1] += a1.reduceLanes(VectorOperators.ADD);
-            sums[2] += a2.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            int gi = (int) codes[j];
-            float e = VectorRowKernel.exp((x[j] - (float) max[gi]) * inv);
-            dst[j] = e;
-            sums[gi] += e;
-        }
-    }
-
-    /** LTKD's first pass: {@code log P_g} of the teacher row in {@code t}, as {@link ScalarGroupTerms}. */
-    static void teacherGroupMasses(VectorRowKernel k, int c, FusedTerm term, double[] out) {
-        FusedTerm.LtkdGroups groups = term.ltkdGroups();
-        groups.checkClasses(c);
-        double[] m = new double[3];
-        groupMax(k.t, c, groups.codes(), m);
-        double[] z = new double[3];
-        groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
-        double inv = 1 / term.temperature();
-        for (int gi = 0; gi < 3; gi++) {
-            out[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : m[gi] * inv + Math.log(z[gi]);
-        }
-        double lse = RowKernel.logSumExp3(out);
-        for (int gi = 0; gi < 3; gi++) {
-            out[gi] -= lse;
-        }
-    }
-
-    /** {@link io.kd4j.losses.logit.Ltkd}, as {@link ScalarGroupTerms#ltkd}. */
-    static double ltkd(VectorRowKernel k, int c, FusedTerm term, double[] logW, boolean wantGrad, double gw,
-                       double[] values, int at) {
-        FusedTerm.LtkdGroups groups = term.ltkdGroups();
-        groups.checkClasses(c);
-        float[] codes = groups.codes();
-        double tau = term.temperature();
-        double inv = 1 / tau;
-        double[] mt = new double[3];
-        double[] ms = new double[3];
-        groupMax(k.t, c, codes, mt);
-        groupMax(k.s, c, codes, ms);
-        double[] za = new double[3];
-        double[] zb = new double[3];
-        groupExps(k.t, c, codes, mt, tau, k.p, za);
-        groupExps(k.s, c, codes, ms, tau, k.q, zb);
-        double[] d = groupCross(k, c, codes);
-        double[] logP = new double[3];
-        double[] logQ = new double[3];
-        for (int gi = 0; gi < 3; gi++) {
-            boolean empty = groups.size(gi) == 0;
-            logP[gi] = empty ? Double.NEGATIVE_INFINITY : mt[gi] * inv + Math.log(za[gi]);
-            logQ[gi] = empty ? Double.NEGATIVE_INFINITY : ms[gi] * inv + Math.log(zb[gi]);
-        }
-        double lseT = RowKernel.logSumExp3(logP);
-        double lseS = RowKernel.logSumExp3(logQ);
-        double[] logPhat = new double[3];
-        for (int gi = 0; gi < 3; gi++) {
-            logP[gi] -= lseT;
-            logQ[gi] -= lseS;
-            logPhat[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : logP[gi] + (logW != null ? logW[gi] : 0.0);
-        }
-        double norm = RowKernel.logSumExp3(logPhat);
-        double cross = groups.crossGroupWeight();
-        double within = groups.withinGroupWeight();
-        double rowCross = 0;
-        double rowWithin = 0;
-        float[] cq = new float[3];
-        float[] cp = new float[3];
-        for (int gi = 0; gi < 3; gi++) {
-            values[at + 3 + gi] = 0.0;
-            if (groups.size(gi) == 0) {
-                continue;
-            }
-            logPhat[gi] -= norm;
-            double pHat = Math.exp(logPhat[gi]);
-            rowCross += pHat * (logPhat[gi] - logQ[gi]);
-            double v = groups.reweight() ? 1.0 : Math.exp(logP[gi]);
-            double kl = d[gi] / (tau * za[gi]) + (ms[gi] - mt[gi]) * inv - Math.log(za[gi]) + Math.log(zb[gi]);
-            double part = tau * tau * within * v * kl;
-            values[at + 3 + gi] = part;
-            rowWithin += part;
-            cq[gi] = (float) (gw * tau * (cross * (Math.exp(logQ[gi]) - pHat) + within * v) / zb[gi]);
-            cp[gi] = (float) (-gw * tau * within * v / za[gi]);
-        }
-        if (wantGrad) {
-            groupGradient(k, c, codes, cq, cp);
-        }
-        rowCross *= tau * tau * cross;
-        values[at + 1] = rowCross;
-        values[at + 2] = rowWithin;
-        return rowCross + rowWithin;
-    }
-
-    /** Per group {@code Σ p (t - s)} over the stored teacher exps {@code p}. */
-    private static double[] groupCross(VectorRowKernel k, int c, float[] codes) {
-        double[] d = new double[3];
-        int up = S.loopBound(c);
-        FloatVector zero = FloatVector.zero(S);
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector a0 = zero;
-            FloatVector a1 = zero;
-            FloatVector a2 = zero;
-            for (int j = j0; j < end; j += L) {
-                FloatVector cv = FloatVector.fromArray(S, codes, j);
-                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                FloatVector e = FloatVector.fromArray(S, k.p, j)
-                        .mul(FloatVector.fromArray(S, k.t, j).sub(FloatVector.fromArray(S, k.s, j)));
-                a0 = a0.add(zero.blend(e, g0));
-                a1 = a1.add(zero.blend(e, g1));
-                a2 = a2.add(e.blend(zero, g0.or(g1)));
-            }
-            d[0] += a0.reduceLanes(VectorOperators.ADD);
-            d[1] += a1.reduceLanes(VectorOperators.ADD);
-            d[2] += a2.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            d[(int) codes[j]] += k.p[j] * ((double) k.t[j] - k.s[j]);
-        }
-        return d;
-    }
-
-    /** {@code g (= or +=) cq_g q + cp_g p} with the constants of each class's group. */
-    private static void groupGradient(VectorRowKernel k, int c, float[] codes, float[] cq, float[] cp) {
-        int up = S.loopBound(c);
-        FloatVector q0 = FloatVector.broadcast(S, cq[0]);
-        FloatVector q1 = FloatVector.broadcast(S, cq[1]);
-        FloatVector q2 = FloatVector.broadcast(S, cq[2]);
-        FloatVector p0 = FloatVector.broadcast(S, cp[0]);
-        FloatVector p1 = FloatVector.broadcast(S, cp[1]);
-        FloatVector p2 = FloatVector.broadcast(S, cp[2]);
-        boolean replace = k.first;
-        float[] g = k.g;
-        for (int j = 0; j < up; j += L) {
-            FloatVector cv = FloatVector.fromArray(S, codes, j);
-            VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-            VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-            FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            acc = FloatVector.fromArray(S, k.q, j).fma(byGroup(q0, q1, q2, g0, g1), acc);
-            k.store(FloatVector.fromArray(S, k.p, j).fma(byGroup(p0, p1, p2, g0, g1), acc), j);
-        }
-        for (int j = up; j < c; j++) {
-            int gi = (int) codes[j];
-            k.store(j, (replace ? 0f : g[j]) + cq[gi] * k.q[j] + cp[gi] * k.p[j]);
-        }
-        k.first = false;
     }
 
     /**

@@ -8,11 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 vector kernel's load pass fused with the exponentials of the first dense pair term (KD,
- * reverse KL, TVD, JSD or DKD), for rows held in off-heap ND4J buffers: each row is read from memory by a
+ * reverse KL, TVD, JSD, DKD or LTKD), for rows held in off-heap ND4J buffers: each row is read from memory by a
  * loop that also computes its exponentials, instead of a load pass followed by a pass of exponentials
  * over the row buffers. For DKD the target class is left out of the guesses and the sums (the sums of
  * the block that holds it are taken again from the row buffers), and the bound applies to the maxima of
- * the other classes, the shifts DKD's non-target softmax uses.
+ * the other classes, the shifts DKD's non-target softmax uses. LTKD takes the group sums from the stored
+ * exponentials, with the guesses as the shift of every group ({@link VectorLtkdTerm#ltkd}).
  *
  * <p>A softmax needs its shift (the row maximum) before its exponentials, and the maximum is known only
  * once the row has been read. This pass shifts by a guess instead: {@code g}, the largest of the row's
@@ -44,7 +45,7 @@ final class VectorPairLoad {
 
     /**
      * The first term whose exponentials this pass can compute while loading the row (KD, reverse KL, TVD,
-     * JSD or DKD, not standardized, on a dense teacher, both inputs off-heap), or -1.
+     * JSD, DKD or LTKD, not standardized, on a dense teacher, both inputs off-heap), or -1.
      */
     static int pairTerm(Batch b) {
         if (!b.denseTeacher() || b.student.bytes() == null || b.teacher.bytes() == null) {
@@ -55,7 +56,7 @@ final class VectorPairLoad {
                 continue;
             }
             switch (b.terms[i].kind()) {
-                case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD, DKD -> {
+                case SOFT_TARGET_KL, REVERSE_KL, TOTAL_VARIATION, GENERALIZED_JSD, DKD, LTKD -> {
                     return i;
                 }
                 default -> {

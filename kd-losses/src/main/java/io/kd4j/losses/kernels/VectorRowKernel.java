@@ -184,7 +184,7 @@ final class VectorRowKernel extends RowKernel {
             case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, ms, mt, tau, wantGrad, gw / tau);
             case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
             case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
-            case LTKD -> VectorGroupTerms.ltkd(this, c, term, b.logRebalance[i], wantGrad, gw, values, at);
+            case LTKD -> VectorLtkdTerm.ltkd(this, c, ms, mt, term, b.logRebalance[i], wantGrad, gw, values, at);
             case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
         };
     }
@@ -231,8 +231,8 @@ final class VectorRowKernel extends RowKernel {
     void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
         int c = b.classes;
         ensure(c);
-        load(b.teacher, row, t, c, "teacher_logits");
-        VectorGroupTerms.teacherGroupMasses(this, c, term, out);
+        float mt = load(b.teacher, row, t, c, "teacher_logits");
+        VectorLtkdTerm.teacherGroupMasses(this, c, mt, term, out);
     }
 
     /**
@@ -352,6 +352,16 @@ final class VectorRowKernel extends RowKernel {
     /** Whether the next {@link #pairExps} call returns the sums {@link VectorPairLoad} computed. */
     boolean presetSums() {
         return presetSums;
+    }
+
+    /**
+     * Whether {@code p}, {@code q} hold the exponentials {@link VectorPairLoad} computed for the current
+     * term (shifted by the guesses it was given); the flag is cleared, as {@link #pairExps} clears it.
+     */
+    boolean takePresetSums() {
+        boolean preset = presetSums;
+        presetSums = false;
+        return preset;
     }
 
     double[] pairExps(int c, float ms, float mt, double tau, int ex) {

@@ -41,7 +41,9 @@ class GuessedShiftTest {
                 new Object[] {"GeneralizedJsd(teacherMixWeight=0.3, temperature=4.0)", 4.0},
                 new Object[] {"0.5*CrossEntropy + 0.5*TotalVariation(temperature=3.0) + 0.5*ReverseKl", 3.0},
                 new Object[] {"Dkd(temperature=4.0, warmupEpochs=1.0)", 4.0},
-                new Object[] {"0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=2.0, warmupEpochs=1.0)", 1.0});
+                new Object[] {"0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=2.0, warmupEpochs=1.0)", 1.0},
+                new Object[] {"Ltkd(temperature=2.0, classGroups={g})", 2.0},
+                new Object[] {"0.5*CrossEntropy + Ltkd(temperature=1.0, reweight=false, classGroups={g})", 1.0});
         for (Object[] f : formulas) {
             // 2061: blocks and a vector tail; 37: a tail after the guess window; 12 and 5: all inside it
             for (int c : new int[] {2061, 37, 12, 5}) {
@@ -94,7 +96,7 @@ class GuessedShiftTest {
         }
         boolean[] valid = ReferenceCheck.mask(n, tc.masked());
         int count = ReferenceCheck.count(valid, n);
-        Objective objective = Objective.parse(tc.formula());
+        Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true)));
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, valid,
                 DataType.DOUBLE, "test"), 2);
 
