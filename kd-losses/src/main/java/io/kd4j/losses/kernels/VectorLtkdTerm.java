@@ -94,15 +94,22 @@ final class VectorLtkdTerm {
 
     /**
      * LTKD's first pass: {@code log P_g} of the teacher row in {@code t}, as {@link ScalarGroupTerms}.
-     * The exponentials are shifted by the row maximum {@code mt} in every group ({@link #shared}); a
-     * group whose sum is too small for that takes its own maximum.
+     * The exponentials are shifted by {@code shift} in every group: with {@code present}, they are in
+     * {@code p} already ({@link VectorPairLoad#loadTeacher}, shifted by its guess), otherwise they are
+     * taken here with the row maximum. A group whose sum is too small for one shared shift
+     * ({@link #shared}) makes every group take its own maximum.
      */
-    static void teacherGroupMasses(VectorRowKernel k, int c, float mt, FusedTerm term, double[] out) {
+    static void teacherGroupMasses(VectorRowKernel k, int c, float shift, boolean present, FusedTerm term,
+                                   double[] out) {
         FusedTerm.LtkdGroups groups = term.ltkdGroups();
         groups.checkClasses(c);
-        double[] m = {mt, mt, mt};
+        double[] m = {shift, shift, shift};
         double[] z = new double[3];
-        groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
+        if (present) {
+            groupSum(k.p, c, groups.codes(), z);
+        } else {
+            groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
+        }
         if (!shared(groups, z, z)) {
             groupMax(k.t, c, groups.codes(), m);
             java.util.Arrays.fill(z, 0.0);
@@ -265,6 +272,33 @@ final class VectorLtkdTerm {
             za[gi] += k.p[j];
             zb[gi] += k.q[j];
             d[gi] += k.p[j] * ((double) k.t[j] - k.s[j]);
+        }
+    }
+
+    /** Per group {@code Σ x} into {@code out}. */
+    private static void groupSum(float[] x, int c, float[] codes, double[] out) {
+        int up = S.loopBound(c);
+        FloatVector zero = FloatVector.zero(S);
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            FloatVector a0 = zero;
+            FloatVector a1 = zero;
+            FloatVector a2 = zero;
+            for (int j = j0; j < end; j += L) {
+                FloatVector cv = FloatVector.fromArray(S, codes, j);
+                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
+                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
+                FloatVector v = FloatVector.fromArray(S, x, j);
+                a0 = a0.add(zero.blend(v, g0));
+                a1 = a1.add(zero.blend(v, g1));
+                a2 = a2.add(v.blend(zero, g0.or(g1)));
+            }
+            out[0] += a0.reduceLanes(VectorOperators.ADD);
+            out[1] += a1.reduceLanes(VectorOperators.ADD);
+            out[2] += a2.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            out[(int) codes[j]] += x[j];
         }
     }
 

@@ -129,6 +129,31 @@ final class VectorPairLoad {
     }
 
     /**
+     * The teacher half of {@link #load}, for LTKD's rebalancing pass: reads row {@code row} of the teacher
+     * into {@code k.t} and stores {@code exp((t - g) / T)} into {@code k.p}, {@code g} its guessed shift
+     * (left in {@code k.guessT}, the maximum in {@code k.maxT}). A non-finite value is an error naming it.
+     *
+     * @return whether the exponentials stand ({@code (max - g) / T <= SHIFT_LIMIT})
+     */
+    static boolean loadTeacher(VectorRowKernel k, Batch b, int row, int c, double tau) {
+        float inv = (float) (1 / tau);
+        ByteBuffer tb = b.teacher.bytes();
+        int tt = b.teacher.start(row);
+        int blocks = (S.loopBound(c) + RowKernel.BLOCK - 1) / RowKernel.BLOCK;
+        if (k.blockSums.length < 4 * (blocks + 1)) {
+            k.blockSums = new double[4 * (blocks + 1)];
+        }
+        float gt = guess(tb, tt, c, -1);
+        teacher(k, tb, tt, c, gt, inv, -1);
+        if (k.loadedCheck != 0f) {
+            Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
+        }
+        k.maxT = k.loadedMax;
+        k.guessT = gt;
+        return fits(k.loadedMax, gt, inv);
+    }
+
+    /**
      * The sums of {@link VectorRowKernel#pairExps} over {@code [j0, end)} from {@code k}'s row buffers, into
      * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
      */

@@ -231,8 +231,13 @@ final class VectorRowKernel extends RowKernel {
     void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
         int c = b.classes;
         ensure(c);
-        float mt = load(b.teacher, row, t, c, "teacher_logits");
-        VectorLtkdTerm.teacherGroupMasses(this, c, mt, term, out);
+        if (b.teacher.bytes() != null && VectorPairLoad.loadTeacher(this, b, row, c, term.temperature())) {
+            // the exponentials of the load, shifted by the guess in every group
+            VectorLtkdTerm.teacherGroupMasses(this, c, guessT, true, term, out);
+        } else {
+            float mt = b.teacher.bytes() != null ? maxT : load(b.teacher, row, t, c, "teacher_logits");
+            VectorLtkdTerm.teacherGroupMasses(this, c, mt, false, term, out);
+        }
     }
 
     /**
