@@ -147,7 +147,7 @@ final class VectorLtkdTerm {
      * computed the exponentials ({@code k.p}, {@code k.q}, shifted by its guesses {@code gs} and
      * {@code gt} in every group), one pass takes the group sums from them; if a group's sums are too small
      * for the shared shift ({@link #shared}), or without the load pass, each group is shifted by its own
-     * maxima: two passes for the maxima, two for the exponentials, one for the cross sums.
+     * maxima: two passes for the maxima, two for the exponentials, then the same pass for the sums.
      */
     static double ltkd(VectorRowKernel k, int c, float gs, float gt, FusedTerm term, double[] logW, boolean wantGrad,
                        double gw, double[] values, int at) {
@@ -168,11 +168,13 @@ final class VectorLtkdTerm {
         if (!preset || !shared(groups, za, zb)) {
             groupMax(k.t, c, codes, mt);
             groupMax(k.s, c, codes, ms);
+            double[] unused = new double[3];
+            groupExps(k.t, c, codes, mt, tau, k.p, unused);
+            groupExps(k.s, c, codes, ms, tau, k.q, unused);
             java.util.Arrays.fill(za, 0.0);
             java.util.Arrays.fill(zb, 0.0);
-            groupExps(k.t, c, codes, mt, tau, k.p, za);
-            groupExps(k.s, c, codes, ms, tau, k.q, zb);
-            d = groupCross(k, c, codes);
+            java.util.Arrays.fill(d, 0.0);
+            groupSums(k, c, codes, za, zb, d);
         }
         double[] logP = new double[3];
         double[] logQ = new double[3];
@@ -223,7 +225,7 @@ final class VectorLtkdTerm {
 
     /**
      * Per group: {@code Σ p} into {@code za}, {@code Σ q} into {@code zb} and {@code Σ p (t - s)} into
-     * {@code d}, over the exponentials {@link VectorPairLoad} stored.
+     * {@code d}, over the exponentials in {@code p} and {@code q}.
      */
     private static void groupSums(VectorRowKernel k, int c, float[] codes, double[] za, double[] zb, double[] d) {
         int up = S.loopBound(c);
@@ -300,36 +302,6 @@ final class VectorLtkdTerm {
         for (int j = up; j < c; j++) {
             out[(int) codes[j]] += x[j];
         }
-    }
-
-    /** Per group {@code Σ p (t - s)} over the stored teacher exps {@code p}. */
-    private static double[] groupCross(VectorRowKernel k, int c, float[] codes) {
-        double[] d = new double[3];
-        int up = S.loopBound(c);
-        FloatVector zero = FloatVector.zero(S);
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector a0 = zero;
-            FloatVector a1 = zero;
-            FloatVector a2 = zero;
-            for (int j = j0; j < end; j += L) {
-                FloatVector cv = FloatVector.fromArray(S, codes, j);
-                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                FloatVector e = FloatVector.fromArray(S, k.p, j)
-                        .mul(FloatVector.fromArray(S, k.t, j).sub(FloatVector.fromArray(S, k.s, j)));
-                a0 = a0.add(zero.blend(e, g0));
-                a1 = a1.add(zero.blend(e, g1));
-                a2 = a2.add(e.blend(zero, g0.or(g1)));
-            }
-            d[0] += a0.reduceLanes(VectorOperators.ADD);
-            d[1] += a1.reduceLanes(VectorOperators.ADD);
-            d[2] += a2.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            d[(int) codes[j]] += k.p[j] * ((double) k.t[j] - k.s[j]);
-        }
-        return d;
     }
 
     /** {@code g (= or +=) cq_g q + cp_g p} with the constants of each class's group. */
