@@ -148,6 +148,29 @@ final class ScalarGroupTerms {
             zb[gi] += b;
             d[gi] += a == 0 ? 0.0 : a * (t[j] - s[j]);
         }
+        double[] cq = new double[3];
+        double[] cp = new double[3];
+        double value = ltkdRow(groups, tau, mt, ms, za, zb, d, logW, gw, values, at, cq, cp);
+        if (wantGrad) {
+            for (int j = 0; j < c; j++) {
+                int gi = groups.group(j);
+                k.g[j] += cq[gi] * k.q[j] + cp[gi] * k.p[j];
+            }
+        }
+        return value;
+    }
+
+    /**
+     * LTKD's row value from its per-group statistics, shared by the kernels: the shifts {@code mt},
+     * {@code ms} of each group's exponentials, their sums {@code za}, {@code zb}, and {@code d = Σ p (t - s)}
+     * per group. Writes the named terms into {@code values} from {@code at} on, and the gradient constants
+     * of each group into {@code cq} and {@code cp}: the gradient of class k in group g is
+     * {@code cq_g q_k + cp_g p_k}.
+     */
+    static double ltkdRow(FusedTerm.LtkdGroups groups, double tau, double[] mt, double[] ms, double[] za,
+                          double[] zb, double[] d, double[] logW, double gw, double[] values, int at, double[] cq,
+                          double[] cp) {
+        double inv = 1 / tau;
         double[] logP = new double[3];
         double[] logQ = new double[3];
         for (int gi = 0; gi < 3; gi++) {
@@ -169,8 +192,6 @@ final class ScalarGroupTerms {
         double within = groups.withinGroupWeight();
         double rowCross = 0;
         double rowWithin = 0;
-        double[] cq = new double[3];
-        double[] cp = new double[3];
         for (int gi = 0; gi < 3; gi++) {
             values[at + 3 + gi] = 0.0;
             if (groups.size(gi) == 0) {
@@ -187,12 +208,6 @@ final class ScalarGroupTerms {
             // gradient of group gi: T (α (Q_g - P^_g) q_k|g + β v (q_k|g - p_k|g)), q_k|g = b_k / zb_g
             cq[gi] = gw * tau * (cross * (Math.exp(logQ[gi]) - pHat) + within * v) / zb[gi];
             cp[gi] = -gw * tau * within * v / za[gi];
-        }
-        if (wantGrad) {
-            for (int j = 0; j < c; j++) {
-                int gi = groups.group(j);
-                k.g[j] += cq[gi] * k.q[j] + cp[gi] * k.p[j];
-            }
         }
         rowCross *= tau * tau * cross;
         values[at + 1] = rowCross;

@@ -155,7 +155,6 @@ final class VectorLtkdTerm {
         groups.checkClasses(c);
         float[] codes = groups.codes();
         double tau = term.temperature();
-        double inv = 1 / tau;
         double[] mt = {gt, gt, gt};
         double[] ms = {gs, gs, gs};
         double[] za = new double[3];
@@ -176,51 +175,13 @@ final class VectorLtkdTerm {
             java.util.Arrays.fill(d, 0.0);
             groupSums(k, c, codes, za, zb, d);
         }
-        double[] logP = new double[3];
-        double[] logQ = new double[3];
-        for (int gi = 0; gi < 3; gi++) {
-            boolean empty = groups.size(gi) == 0;
-            logP[gi] = empty ? Double.NEGATIVE_INFINITY : mt[gi] * inv + Math.log(za[gi]);
-            logQ[gi] = empty ? Double.NEGATIVE_INFINITY : ms[gi] * inv + Math.log(zb[gi]);
-        }
-        double lseT = RowKernel.logSumExp3(logP);
-        double lseS = RowKernel.logSumExp3(logQ);
-        double[] logPhat = new double[3];
-        for (int gi = 0; gi < 3; gi++) {
-            logP[gi] -= lseT;
-            logQ[gi] -= lseS;
-            logPhat[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : logP[gi] + (logW != null ? logW[gi] : 0.0);
-        }
-        double norm = RowKernel.logSumExp3(logPhat);
-        double cross = groups.crossGroupWeight();
-        double within = groups.withinGroupWeight();
-        double rowCross = 0;
-        double rowWithin = 0;
-        float[] cq = new float[3];
-        float[] cp = new float[3];
-        for (int gi = 0; gi < 3; gi++) {
-            values[at + 3 + gi] = 0.0;
-            if (groups.size(gi) == 0) {
-                continue;
-            }
-            logPhat[gi] -= norm;
-            double pHat = Math.exp(logPhat[gi]);
-            rowCross += pHat * (logPhat[gi] - logQ[gi]);
-            double v = groups.reweight() ? 1.0 : Math.exp(logP[gi]);
-            double kl = d[gi] / (tau * za[gi]) + (ms[gi] - mt[gi]) * inv - Math.log(za[gi]) + Math.log(zb[gi]);
-            double part = tau * tau * within * v * kl;
-            values[at + 3 + gi] = part;
-            rowWithin += part;
-            cq[gi] = (float) (gw * tau * (cross * (Math.exp(logQ[gi]) - pHat) + within * v) / zb[gi]);
-            cp[gi] = (float) (-gw * tau * within * v / za[gi]);
-        }
+        double[] cq = new double[3];
+        double[] cp = new double[3];
+        double value = ScalarGroupTerms.ltkdRow(groups, tau, mt, ms, za, zb, d, logW, gw, values, at, cq, cp);
         if (wantGrad) {
             groupGradient(k, c, codes, cq, cp);
         }
-        rowCross *= tau * tau * cross;
-        values[at + 1] = rowCross;
-        values[at + 2] = rowWithin;
-        return rowCross + rowWithin;
+        return value;
     }
 
     /**
@@ -305,7 +266,9 @@ final class VectorLtkdTerm {
     }
 
     /** {@code g (= or +=) cq_g q + cp_g p} with the constants of each class's group. */
-    private static void groupGradient(VectorRowKernel k, int c, float[] codes, float[] cq, float[] cp) {
+    private static void groupGradient(VectorRowKernel k, int c, float[] codes, double[] cqd, double[] cpd) {
+        float[] cq = {(float) cqd[0], (float) cqd[1], (float) cqd[2]};
+        float[] cp = {(float) cpd[0], (float) cpd[1], (float) cpd[2]};
         int up = S.loopBound(c);
         FloatVector q0 = FloatVector.broadcast(S, cq[0]);
         FloatVector q1 = FloatVector.broadcast(S, cq[1]);

@@ -350,25 +350,22 @@ final class VectorRowKernel extends RowKernel {
         return (float) Math.exp(Math.max(x, EXP_FLOOR));
     }
 
-    /**
-     * Unnormalised softmax pair: {@code p = exp((t - mt) / T)}, {@code q = exp((s - ms) / T)}, except
-     * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
-     */
     /** Whether the next {@link #pairExps} call returns the sums {@link VectorPairLoad} computed. */
     boolean presetSums() {
         return presetSums;
     }
 
-    /**
-     * Whether {@code p}, {@code q} hold the exponentials {@link VectorPairLoad} computed for the current
-     * term (shifted by the guesses it was given); the flag is cleared, as {@link #pairExps} clears it.
-     */
+    /** {@link #presetSums}, cleared: for a term that takes {@code p} and {@code q} as they are (LTKD). */
     boolean takePresetSums() {
         boolean preset = presetSums;
         presetSums = false;
         return preset;
     }
 
+    /**
+     * Unnormalised softmax pair: {@code p = exp((t - mt) / T)}, {@code q = exp((s - ms) / T)}, except
+     * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
+     */
     double[] pairExps(int c, float ms, float mt, double tau, int ex) {
         if (presetSums) {
             presetSums = false;
