@@ -9,8 +9,9 @@ import io.kd4j.losses.logit.StandardizedLogits;
  *   z = (x - mean(x)) / D,   D = eps + std(x),  std unbiased (divisor C - 1), eps = 1e-7
  *   dL/dx_j = (g_j - mean(g)) / D  -  (Σ_i g_i d_i) d_j / (D² (C - 1) std),   g = dL/dz, d = x - mean(x)
  * </pre>
- * (the second part is 0 for a constant row, where {@code std = 0} and {@code d = 0}). Everything is
- * computed in double; the float overloads (for the float32 vector kernel) go through double copies.
+ * (the second part is 0 for a constant row, where {@code std = 0} and {@code d = 0}). The arithmetic is
+ * the catalogue class's own ({@link StandardizedLogits#zScores}, {@link StandardizedLogits#addGradient}),
+ * in double; the float overloads (for the float32 vector kernel) go through double copies.
  * {@code stats} receives {@code {mean, D, std}} of the row.
  */
 final class Standardize {
@@ -19,32 +20,13 @@ final class Standardize {
 
     /** The error of the catalogue class for fewer than 2 classes. */
     static void checkClasses(FusedTerm term, int classes) {
-        if (term.standardize() && classes < 2) {
-            String name = term.kind() == FusedTerm.Kind.DKD ? "Dkd" : "SoftTargetKl";
-            throw new IllegalArgumentException(name + ": standardize needs at least 2 classes (unbiased std), got "
-                    + classes);
+        if (term.standardize()) {
+            StandardizedLogits.requireClasses(term.kind() == FusedTerm.Kind.DKD ? "Dkd" : "SoftTargetKl", classes);
         }
     }
 
     static void zScores(double[] x, double[] z, int c, double[] stats) {
-        double mean = 0;
-        for (int j = 0; j < c; j++) {
-            mean += x[j];
-        }
-        mean /= c;
-        double ss = 0;
-        for (int j = 0; j < c; j++) {
-            double d = x[j] - mean;
-            ss += d * d;
-        }
-        double std = Math.sqrt(ss / (c - 1));
-        double den = StandardizedLogits.EPS + std;
-        for (int j = 0; j < c; j++) {
-            z[j] = (x[j] - mean) / den;
-        }
-        stats[0] = mean;
-        stats[1] = den;
-        stats[2] = std;
+        StandardizedLogits.zScores(x, z, 0, c, stats, 0);
     }
 
     /** {@link #zScores(double[], double[], int, double[])} of a float row, through {@code wide} (length >= c). */
@@ -68,19 +50,7 @@ final class Standardize {
 
     /** {@code out[j] += dL/dx_j} from the gradient {@code gz} with respect to the z-scores of {@code x}. */
     static void addBack(double[] gz, double[] x, int c, double[] stats, double[] out) {
-        double mean = stats[0];
-        double gMean = 0;
-        double gd = 0;
-        for (int j = 0; j < c; j++) {
-            gMean += gz[j];
-            gd += gz[j] * (x[j] - mean);
-        }
-        gMean /= c;
-        double second = second(gd, c, stats);
-        double den = stats[1];
-        for (int j = 0; j < c; j++) {
-            out[j] += (gz[j] - gMean) / den - second * (x[j] - mean);
-        }
+        StandardizedLogits.addGradient(gz, x, 0, c, stats, 0, out);
     }
 
     /**
@@ -98,11 +68,5 @@ final class Standardize {
         for (int j = 0; j < c; j++) {
             gz[j] = (float) wideOut[j];
         }
-    }
-
-    private static double second(double gd, int c, double[] stats) {
-        double den = stats[1];
-        double std = stats[2];
-        return std > 0 ? gd / (den * den * (c - 1) * std) : 0.0;
     }
 }

@@ -62,66 +62,84 @@ public final class StandardizedLogits extends LogitLoss {
     public RowsResult evaluate(LogitRows rows, double epoch) {
         int n = rows.count();
         int c = rows.classes();
-        if (n > 0 && c < 2) {
-            throw new IllegalArgumentException(name() + ": standardize needs at least 2 classes (unbiased std), got "
-                    + c);
+        if (n > 0) {
+            requireClasses(name(), c);
         }
-        double[] sd = new double[n]; // D = eps + std of each student row
-        double[] sStd = new double[n];
-        double[] zs = standardize(rows.student(), n, c, sd, sStd);
-        double[] zt = rows.teacher() == null ? null : standardize(rows.teacher(), n, c, new double[n], new double[n]);
+        double[] stats = new double[3 * n]; // mean, D = eps + std, std of each student row
+        double[] zs = standardize(rows.student(), n, c, stats);
+        double[] zt = rows.teacher() == null ? null : standardize(rows.teacher(), n, c, new double[3 * n]);
         RowsResult r = inner.evaluate(rows.withLogits(zs, zt), epoch);
         double[] g = r.gradient();
         double[] out = new double[g.length];
         double[] x = rows.student();
         for (int i = 0; i < n; i++) {
-            int off = i * c;
-            double mean = 0;
-            double gMean = 0;
-            for (int j = 0; j < c; j++) {
-                mean += x[off + j];
-                gMean += g[off + j];
-            }
-            mean /= c;
-            gMean /= c;
-            double gd = 0;
-            for (int j = 0; j < c; j++) {
-                gd += g[off + j] * (x[off + j] - mean);
-            }
-            double d = sd[i];
-            double std = sStd[i];
-            double second = std > 0 ? gd / (d * d * (c - 1) * std) : 0.0;
-            for (int j = 0; j < c; j++) {
-                out[off + j] = (g[off + j] - gMean) / d - second * (x[off + j] - mean);
-            }
+            addGradient(g, x, i * c, c, stats, 3 * i, out);
         }
         return new RowsResult(r.value(), out, r.rowValues(), r.terms());
     }
 
-    /** Z-scores each row; writes {@code eps + std} and {@code std} of every row. */
-    static double[] standardize(double[] x, int n, int c, double[] denominators, double[] stds) {
+    /** The error for fewer than 2 classes (the unbiased std needs 2), naming the loss. */
+    public static void requireClasses(String loss, int classes) {
+        if (classes < 2) {
+            throw new IllegalArgumentException(loss + ": standardize needs at least 2 classes (unbiased std), got "
+                    + classes);
+        }
+    }
+
+    /** Z-scores each row; writes {@code mean, eps + std, std} of row i to {@code stats[3i..3i+3)}. */
+    private static double[] standardize(double[] x, int n, int c, double[] stats) {
         double[] z = new double[x.length];
         for (int i = 0; i < n; i++) {
-            int off = i * c;
-            double mean = 0;
-            for (int j = 0; j < c; j++) {
-                mean += x[off + j];
-            }
-            mean /= c;
-            double ss = 0;
-            for (int j = 0; j < c; j++) {
-                double d = x[off + j] - mean;
-                ss += d * d;
-            }
-            double std = Math.sqrt(ss / (c - 1));
-            double den = EPS + std;
-            for (int j = 0; j < c; j++) {
-                z[off + j] = (x[off + j] - mean) / den;
-            }
-            denominators[i] = den;
-            stds[i] = std;
+            zScores(x, z, i * c, c, stats, 3 * i);
         }
         return z;
+    }
+
+    /**
+     * The z-scores of the row {@code x[off, off + c)} into {@code z[off, off + c)}; its {@code mean},
+     * {@code D = eps + std} and {@code std} into {@code stats[at, at + 3)}. Shared with the fused kernels.
+     */
+    public static void zScores(double[] x, double[] z, int off, int c, double[] stats, int at) {
+        double mean = 0;
+        for (int j = 0; j < c; j++) {
+            mean += x[off + j];
+        }
+        mean /= c;
+        double ss = 0;
+        for (int j = 0; j < c; j++) {
+            double d = x[off + j] - mean;
+            ss += d * d;
+        }
+        double std = Math.sqrt(ss / (c - 1));
+        double den = EPS + std;
+        for (int j = 0; j < c; j++) {
+            z[off + j] = (x[off + j] - mean) / den;
+        }
+        stats[at] = mean;
+        stats[at + 1] = den;
+        stats[at + 2] = std;
+    }
+
+    /**
+     * {@code out[off + j] += (J_z^T g)_j} for the row {@code x[off, off + c)}, {@code g} the gradient with
+     * respect to its z-scores and {@code stats[at, at + 3)} what {@link #zScores} wrote for it. Shared
+     * with the fused kernels.
+     */
+    public static void addGradient(double[] g, double[] x, int off, int c, double[] stats, int at, double[] out) {
+        double mean = stats[at];
+        double d = stats[at + 1];
+        double std = stats[at + 2];
+        double gMean = 0;
+        double gd = 0;
+        for (int j = 0; j < c; j++) {
+            gMean += g[off + j];
+            gd += g[off + j] * (x[off + j] - mean);
+        }
+        gMean /= c;
+        double second = std > 0 ? gd / (d * d * (c - 1) * std) : 0.0;
+        for (int j = 0; j < c; j++) {
+            out[off + j] += (g[off + j] - gMean) / d - second * (x[off + j] - mean);
+        }
     }
 
     @Override

@@ -91,13 +91,7 @@ class VectorExpTest {
         // When exponentiated in lanes
         float[] e = Lanes.exp(d, inv);
         // Then each value is within float rounding of exp(fl(d · inv)) in double
-        for (int i = 0; i < d.length; i++) {
-            float x = d[i] * inv;
-            double exact = Math.exp(Math.max(x, VectorRowKernel.EXP_FLOOR));
-            double rel = Math.abs(e[i] - exact) / exact;
-            assertTrue(rel <= RELATIVE, "exp(" + d[i] + " / " + tau + ") = " + e[i] + ", exact " + exact
-                    + ", relative error " + rel);
-        }
+        assertWithinRounding(d, tau, e);
     }
 
     @ParameterizedTest(name = "T = {0}")
@@ -123,6 +117,13 @@ class VectorExpTest {
         // When exponentiated without the cap at 1
         float[] e = Lanes.expShifted(d, inv);
         // Then each value is within float rounding of exp(fl(d · inv)) in double, up to e^64 = 6.2e27
+        assertWithinRounding(d, tau, e);
+        assertEquals(Math.exp(VectorPairLoad.SHIFT_LIMIT), e[grid - 1], Math.exp(64) * RELATIVE, "exp(64)");
+    }
+
+    /** Each {@code e[i]} within {@link #RELATIVE} of {@code exp(max(fl(d[i] / T), EXP_FLOOR))} in double. */
+    private static void assertWithinRounding(float[] d, float tau, float[] e) {
+        float inv = 1 / tau;
         for (int i = 0; i < d.length; i++) {
             float x = d[i] * inv;
             double exact = Math.exp(Math.max(x, VectorRowKernel.EXP_FLOOR));
@@ -130,7 +131,6 @@ class VectorExpTest {
             assertTrue(rel <= RELATIVE, "exp(" + d[i] + " / " + tau + ") = " + e[i] + ", exact " + exact
                     + ", relative error " + rel);
         }
-        assertEquals(Math.exp(VectorPairLoad.SHIFT_LIMIT), e[grid - 1], Math.exp(64) * RELATIVE, "exp(64)");
     }
 
     /** The vector calls, in a class of their own so that the test class loads without the module. */
