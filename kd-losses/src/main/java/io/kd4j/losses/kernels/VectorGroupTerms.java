@@ -77,8 +77,10 @@ final class VectorGroupTerms {
 
     /**
      * {@link io.kd4j.losses.logit.SparseTopKKl} and {@link io.kd4j.losses.logit.SparseTopKTvd}, as
-     * {@link ScalarSparseTerms}: the student's exps over the classes outside the top-k, shifted by their
-     * own maximum, in float lanes; the k top-k classes in double.
+     * {@link ScalarSparseTerms}: the student's exps over the classes outside the top-k in float lanes,
+     * shifted by their own maximum, or, when the term goes first after {@link VectorPairLoad#loadStudent},
+     * by its guess (the exponentials that load pass stored) if their sum under it is at least
+     * {@link VectorPairLoad#PART_FLOOR}; the k top-k classes in double.
      */
     static double sparse(VectorRowKernel k, int c, float ms, FusedTerm term, boolean wantGrad, double gw) {
         double tau = term.temperature();
@@ -101,17 +103,23 @@ final class VectorGroupTerms {
         double logStudentRest = Double.NEGATIVE_INFINITY;
         double zRest = 0;
         double restShift = 0;
+        boolean preset = k.takePresetSums();
         if (top.hasRest) {
-            float[] saved = k.u;
-            for (int i = 0; i < kk; i++) {
-                saved[i] = s[idx[i]];
-                s[idx[i]] = Float.NEGATIVE_INFINITY;
+            // the load pass's exponentials, shifted by its guess ms, if the rest's sum is not tiny next to it
+            float msr = ms;
+            zRest = preset ? restSum(k, c, idx, kk) : 0.0;
+            if (!(zRest >= VectorPairLoad.PART_FLOOR)) {
+                float[] saved = k.u;
+                for (int i = 0; i < kk; i++) {
+                    saved[i] = s[idx[i]];
+                    s[idx[i]] = Float.NEGATIVE_INFINITY;
+                }
+                msr = VectorRowKernel.max(s, c);
+                for (int i = 0; i < kk; i++) {
+                    s[idx[i]] = saved[i];
+                }
+                zRest = restExps(k, c, msr, (float) inv, idx, kk);
             }
-            float msr = VectorRowKernel.max(s, c);
-            for (int i = 0; i < kk; i++) {
-                s[idx[i]] = saved[i];
-            }
-            zRest = restExps(k, c, msr, (float) inv, idx, kk);
             double lRest = msr * inv + Math.log(zRest);
             lse = RowKernel.logAddExp(lRest, lseTop);
             logStudentRest = lRest - lse;
@@ -195,6 +203,13 @@ final class VectorGroupTerms {
         for (int j = up; j < c; j++) {
             q[j] = VectorRowKernel.exp((s[j] - msr) * inv);
         }
+        return restSum(k, c, idx, kk);
+    }
+
+    /** Sets {@code q} to 0 at the top-k classes and returns its sum. */
+    private static double restSum(VectorRowKernel k, int c, int[] idx, int kk) {
+        float[] q = k.q;
+        int up = S.loopBound(c);
         for (int i = 0; i < kk; i++) {
             q[idx[i]] = 0f;
         }

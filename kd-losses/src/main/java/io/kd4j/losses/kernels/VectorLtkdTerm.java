@@ -13,9 +13,6 @@ import jdk.incubator.vector.VectorOperators;
  * as {@link ScalarGroupTerms#ltkd}.
  */
 final class VectorLtkdTerm {
-    /** The smallest group sum of exponentials under one shift for all groups ({@link #shared}). */
-    private static final double SHARED_FLOOR = Math.exp(-20);
-
     private VectorLtkdTerm() {
     }
 
@@ -127,15 +124,14 @@ final class VectorLtkdTerm {
 
     /**
      * Whether the exponential sums {@code za} and {@code zb} of every non-empty group, taken with one shift
-     * for all groups, are at least {@code e^-20}: then each group's largest exponential is at least
-     * {@code e^-20 / size}, so its own maximum is at most {@code 20 + ln(size)} (&lt; 42) below the shift
-     * in units of T, and only classes below {@code e^-45} of their group's largest lose accuracy to the
-     * float floor {@code exp(-87.3)}, as against {@code e^-87} with the group's own maximum. Otherwise the
-     * group would lose its small values, and the caller shifts each group by its own maximum.
+     * for all groups, are at least {@link VectorPairLoad#PART_FLOOR} ({@code e^-20}, which bounds how
+     * many of a group's small values the shared shift costs). Otherwise the caller shifts each group by
+     * its own maximum.
      */
     static boolean shared(FusedTerm.LtkdGroups groups, double[] za, double[] zb) {
         for (int gi = 0; gi < 3; gi++) {
-            if (groups.size(gi) > 0 && !(za[gi] >= SHARED_FLOOR && zb[gi] >= SHARED_FLOOR)) {
+            double floor = VectorPairLoad.PART_FLOOR;
+            if (groups.size(gi) > 0 && !(za[gi] >= floor && zb[gi] >= floor)) {
                 return false;
             }
         }

@@ -39,6 +39,15 @@ final class VectorPairLoad {
     static final int GUESS_VALUES = 16;
     /** The largest {@code (max - g) / T} for which the guessed shift is used. */
     static final float SHIFT_LIMIT = 64f;
+    /**
+     * The smallest sum, shifted by the guess, of the exponentials of a part of a row (an LTKD group, the
+     * classes outside a top-k) for which the guess serves as that part's shift: the part's largest
+     * exponential is then at least {@code e^-20 / size}, so its own maximum is at most {@code 20 + ln(size)}
+     * (&lt; 42) temperatures below the guess, and only its classes below {@code e^-45} of its largest lose
+     * accuracy to the float floor {@code exp(-87.3)} (with its own maximum, those below {@code e^-87}).
+     * Below it, the part is shifted by its own maximum.
+     */
+    static final double PART_FLOOR = Math.exp(-20);
 
     private VectorPairLoad() {
     }
@@ -67,6 +76,41 @@ final class VectorPairLoad {
     }
 
     /**
+     * The first top-k term ({@code SparseTopKKl}, {@code SparseTopKTvd}) of a batch with a top-k teacher
+     * and an off-heap student, whose student exponentials {@link #loadStudent} can compute; or -1.
+     */
+    static int sparseTerm(Batch b) {
+        if (b.topK == 0 || b.student.bytes() == null) {
+            return -1;
+        }
+        for (int i = 0; i < b.terms.length; i++) {
+            switch (b.terms[i].kind()) {
+                case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> {
+                    return i;
+                }
+                default -> {
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The student half of {@link #load}, for a top-k term: reads row {@code row} of the student into
+     * {@code k.s} and stores {@code exp((s - g) / T)} into {@code k.q}, {@code g} its guessed shift (left in
+     * {@code k.guessS}, the maximum in {@code k.maxS}). A non-finite value is an error naming it.
+     *
+     * @return whether the exponentials stand ({@code (max - g) / T <= SHIFT_LIMIT})
+     */
+    static boolean loadStudent(VectorRowKernel k, Batch b, int row, int c, double tau) {
+        float inv = (float) (1 / tau);
+        float g = single(k, b.student, row, c, inv, k.s, k.q, "student_logits");
+        k.maxS = k.loadedMax;
+        k.guessS = g;
+        return fits(k.maxS, g, inv);
+    }
+
+    /**
      * Reads row {@code row} of both inputs into {@code k}'s row buffers and computes the exponentials
      * and sums of a pair term at temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums},
      * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
@@ -84,13 +128,10 @@ final class VectorPairLoad {
         ByteBuffer tb = b.teacher.bytes();
         int st = b.student.start(row);
         int tt = b.teacher.start(row);
-        int blocks = (S.loopBound(c) + RowKernel.BLOCK - 1) / RowKernel.BLOCK;
-        if (k.blockSums.length < 4 * (blocks + 1)) {
-            k.blockSums = new double[4 * (blocks + 1)];
-        }
+        int blocks = blockSums(k, c);
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
-        teacher(k, tb, tt, c, gt, inv, ex);
+        alone(k, tb, tt, c, gt, inv, ex, k.t, k.p);
         float mt = k.loadedMax;
         float teacherCheck = k.loadedCheck;
         student(k, sb, st, c, gs, inv, ex);
@@ -137,20 +178,90 @@ final class VectorPairLoad {
      */
     static boolean loadTeacher(VectorRowKernel k, Batch b, int row, int c, double tau) {
         float inv = (float) (1 / tau);
-        ByteBuffer tb = b.teacher.bytes();
-        int tt = b.teacher.start(row);
+        float g = single(k, b.teacher, row, c, inv, k.t, k.p, "teacher_logits");
+        k.maxT = k.loadedMax;
+        k.guessT = g;
+        return fits(k.maxT, g, inv);
+    }
+
+    /**
+     * {@link #alone} on row {@code row} of {@code rows} (off-heap) into {@code x} and {@code e}, shifted by
+     * the row's guess, which it returns; a non-finite value is an error naming input {@code name}.
+     */
+    private static float single(VectorRowKernel k, DenseRows rows, int row, int c, float inv, float[] x, float[] e,
+                                String name) {
+        ByteBuffer bytes = rows.bytes();
+        int at = rows.start(row);
+        blockSums(k, c);
+        float g = guess(bytes, at, c, -1);
+        alone(k, bytes, at, c, g, inv, -1, x, e);
+        if (k.loadedCheck != 0f) {
+            Kernels.rejectNonFinite(x, c, name, row);
+        }
+        return g;
+    }
+
+    /** Makes {@code k.blockSums} hold 4 sums per block of {@code c} classes and the tail; returns the block count. */
+    private static int blockSums(VectorRowKernel k, int c) {
         int blocks = (S.loopBound(c) + RowKernel.BLOCK - 1) / RowKernel.BLOCK;
         if (k.blockSums.length < 4 * (blocks + 1)) {
             k.blockSums = new double[4 * (blocks + 1)];
         }
-        float gt = guess(tb, tt, c, -1);
-        teacher(k, tb, tt, c, gt, inv, -1);
-        if (k.loadedCheck != 0f) {
-            Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
+        return blocks;
+    }
+
+    /**
+     * Copies a row into {@code dst} (vector loads straight from the off-heap buffer when there is one)
+     * and returns its maximum; a non-finite value anywhere in the row is an error naming it.
+     *
+     * <p>The maximum is kept with {@link VectorRowKernel#larger} and finiteness is checked by adding up {@code v - v}
+     * (0 for a finite value, NaN for ±inf or NaN): {@code FloatVector.max/min}, used before, have Java's
+     * NaN and signed-zero rules, which C2 builds from five instructions per call on AVX2 machines.
+     */
+    static float copy(DenseRows rows, int row, float[] dst, int c, String name) {
+        int up = S.loopBound(c);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector nonFinite = FloatVector.zero(S);
+        ByteBuffer bytes = rows.bytes();
+        float[] array = rows.array();
+        int at = rows.start(row);
+        int j = 0;
+        if (bytes != null) {
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
+                v.intoArray(dst, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                nonFinite = nonFinite.add(v.sub(v));
+            }
+            for (; j < c; j++) {
+                dst[j] = bytes.getFloat(4 * (at + j));
+            }
+        } else if (array != null) {
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromArray(S, array, at + j);
+                v.intoArray(dst, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                nonFinite = nonFinite.add(v.sub(v));
+            }
+            System.arraycopy(array, at + up, dst, up, c - up);
+        } else {
+            rows.read(row, dst);
+            for (; j < up; j += L) {
+                FloatVector v = FloatVector.fromArray(S, dst, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                nonFinite = nonFinite.add(v.sub(v));
+            }
         }
-        k.maxT = k.loadedMax;
-        k.guessT = gt;
-        return fits(k.loadedMax, gt, inv);
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        float check = nonFinite.reduceLanes(VectorOperators.ADD);
+        for (j = up; j < c; j++) {
+            max = Math.max(max, dst[j]);
+            check += dst[j] - dst[j];
+        }
+        if (check != 0f) {
+            Kernels.rejectNonFinite(dst, c, name, row);
+        }
+        return max;
     }
 
     /**
@@ -210,15 +321,15 @@ final class VectorPairLoad {
     }
 
     /**
-     * Copies the teacher row at float index {@code at} of {@code bytes} into {@code k.t} and stores
-     * {@code exp((t - g) · inv)} into {@code k.p}; their sum per block of {@value RowKernel#BLOCK} values
+     * Copies the row at float index {@code at} of {@code bytes} into {@code t} and stores
+     * {@code exp((t - g) · inv)} into {@code p} (the teacher: {@code k.t} and {@code k.p}; a top-k term's
+     * student: {@code k.s} and {@code k.q}); their sum per block of {@value RowKernel#BLOCK} values
      * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail, without class {@code ex}, is the
      * last block). Leaves the row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum
      * that is 0 when every value is finite.
      */
-    private static void teacher(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, int ex) {
-        float[] t = k.t;
-        float[] p = k.p;
+    private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv, int ex,
+                              float[] t, float[] p) {
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -261,7 +372,7 @@ final class VectorPairLoad {
     }
 
     /**
-     * As {@link #teacher} for the student row (into {@code k.s} and {@code k.q}), after it; also adds up
+     * As {@link #alone} for the student row (into {@code k.s} and {@code k.q}), after it; also adds up
      * the cross sums with the teacher's row: per block, slots 1 to 3 of {@code k.blockSums} get
      * {@code Σ q}, {@code Σ p(t - s)} and {@code -Σ q(t - s)}.
      */

@@ -18,10 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ol>
  *   <li>one pass reads the student row and the teacher row from the ND4J buffer (vector loads), copies
  *       them into this thread's row buffers, finds their maxima and checks that every value is finite
- *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD, JSD or DKD on a dense teacher and both
+ *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD, JSD, DKD or LTKD on a dense teacher and both
  *       inputs are off-heap, this pass also computes the first such term's exponentials and sums,
  *       shifted by a guess in place of the maximum ({@link VectorPairLoad}), and that term is evaluated
- *       first;</li>
+ *       first; likewise the student's exponentials for the first top-k term on an off-heap student;</li>
  *   <li>per term, one pass of exponentials ({@link VectorExp}, inlined into the loop) stores the
  *       unnormalised {@code exp} values and adds up the row's sums in the same loop (in float lanes, flushed
  *       to double every block);</li>
@@ -128,9 +128,18 @@ final class VectorRowKernel extends RowKernel {
                 pair = -1;
             }
         } else {
-            ms = load(b.student, row, s, c, "student_logits");
+            int top = VectorPairLoad.sparseTerm(b);
+            if (top >= 0) {
+                // the student's load pass fused with the first top-k term's exponentials
+                boolean fits = VectorPairLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
+                ms = maxS;
+                gs = guessS;
+                pair = fits ? top : -1;
+            } else {
+                ms = VectorPairLoad.copy(b.student, row, s, c, "student_logits");
+            }
             if (b.denseTeacher()) {
-                mt = load(b.teacher, row, t, c, "teacher_logits");
+                mt = VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
             } else if (b.topK > 0) {
                 sparse.load(b.teacher, row, c);
             }
@@ -235,63 +244,9 @@ final class VectorRowKernel extends RowKernel {
             // the exponentials of the load, shifted by the guess in every group
             VectorLtkdTerm.teacherGroupMasses(this, c, guessT, true, term, out);
         } else {
-            float mt = b.teacher.bytes() != null ? maxT : load(b.teacher, row, t, c, "teacher_logits");
+            float mt = b.teacher.bytes() != null ? maxT : VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
             VectorLtkdTerm.teacherGroupMasses(this, c, mt, false, term, out);
         }
-    }
-
-    /**
-     * Copies a row into {@code dst} (vector loads straight from the off-heap buffer when there is one)
-     * and returns its maximum; a non-finite value anywhere in the row is an error naming it.
-     *
-     * <p>The maximum is kept with {@link #larger} and finiteness is checked by adding up {@code v - v}
-     * (0 for a finite value, NaN for ±inf or NaN): {@code FloatVector.max/min}, used before, have Java's
-     * NaN and signed-zero rules, which C2 builds from five instructions per call on AVX2 machines.
-     */
-    private static float load(DenseRows rows, int row, float[] dst, int c, String name) {
-        int up = S.loopBound(c);
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector nonFinite = FloatVector.zero(S);
-        ByteBuffer bytes = rows.bytes();
-        float[] array = rows.array();
-        int at = rows.start(row);
-        int j = 0;
-        if (bytes != null) {
-            for (; j < up; j += L) {
-                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
-                v.intoArray(dst, j);
-                vmax = larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
-            }
-            for (; j < c; j++) {
-                dst[j] = bytes.getFloat(4 * (at + j));
-            }
-        } else if (array != null) {
-            for (; j < up; j += L) {
-                FloatVector v = FloatVector.fromArray(S, array, at + j);
-                v.intoArray(dst, j);
-                vmax = larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
-            }
-            System.arraycopy(array, at + up, dst, up, c - up);
-        } else {
-            rows.read(row, dst);
-            for (; j < up; j += L) {
-                FloatVector v = FloatVector.fromArray(S, dst, j);
-                vmax = larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
-            }
-        }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        float check = nonFinite.reduceLanes(VectorOperators.ADD);
-        for (j = up; j < c; j++) {
-            max = Math.max(max, dst[j]);
-            check += dst[j] - dst[j];
-        }
-        if (check != 0f) {
-            Kernels.rejectNonFinite(dst, c, name, row);
-        }
-        return max;
     }
 
     /**

@@ -31,17 +31,21 @@ class FusedSparseTest {
      * @param spread standard deviation of the logits (40: most classes underflow next to the top ones at T = 1)
      * @param peak added to the student's logits of the teacher's top-k classes: 200 puts the student's mass
      *     outside them below exp(-87) of its row maximum at T = 1, while the teacher's is not small
+     * @param restPeak added to the student's logit of one class outside the top-k, after the first 16 (the
+     *     values the vector kernel's load pass guesses its shift from): 100 puts it about 95 T above the
+     *     guess at T = 1, beyond what the load pass's exponentials take
      */
     record Case(String formula, int rows, int classes, int topK, boolean float32, boolean masked, double spread,
-                double peak) {
+                double peak, double restPeak) {
         Case(String formula, int rows, int classes, int topK, boolean float32, boolean masked, double spread) {
-            this(formula, rows, classes, topK, float32, masked, spread, 0);
+            this(formula, rows, classes, topK, float32, masked, spread, 0, 0);
         }
 
         @Override
         public String toString() {
             return formula + " " + rows + "x" + classes + " k=" + topK + (float32 ? " float32" : " float64")
-                    + (masked ? " masked" : "") + " spread " + spread + (peak != 0 ? " peak " + peak : "");
+                    + (masked ? " masked" : "") + " spread " + spread + (peak != 0 ? " peak " + peak : "")
+                    + (restPeak != 0 ? " rest peak " + restPeak : "");
         }
     }
 
@@ -63,8 +67,9 @@ class FusedSparseTest {
             b.add(new Case(f, 4, 300, 8, false, true, 40));
         }
         for (String f : List.of("SparseTopKKl(temperature=1.0)", "SparseTopKTvd(temperature=1.0)")) {
-            b.add(new Case(f, 6, 300, 8, true, false, 3, 200));
-            b.add(new Case(f, 4, 300, 8, false, false, 3, 200));
+            b.add(new Case(f, 6, 300, 8, true, false, 3, 200, 0));
+            b.add(new Case(f, 4, 300, 8, false, false, 3, 200, 0));
+            b.add(new Case(f, 6, 300, 8, true, false, 3, 0, 100));
         }
         return b.build();
     }
@@ -86,6 +91,9 @@ class FusedSparseTest {
             topK(t, i, c, k, rnd, idx, lp, tc.float32());
             for (int j = 0; j < k; j++) {
                 s[i * c + idx[i * k + j]] += tc.peak();
+            }
+            if (tc.restPeak() != 0) {
+                s[i * c + outsideTopK(idx, i, k, 16 + i)] += tc.restPeak();
             }
         }
         boolean[] valid = ReferenceCheck.mask(n, tc.masked());
@@ -113,6 +121,18 @@ class FusedSparseTest {
             FusedResult r = fused.evaluate(DenseRows.wrap(s, n, c), DenseRows.wrap(packed, n, 2 * k), labels, valid,
                     DenseRows.wrap(g, n, c), 1.0 / count);
             ReferenceCheck.assertMatches(ref, r, null, g, valid, n, c, false);
+        }
+    }
+
+    /** The first class from {@code from} on that is not among row i's top-k classes. */
+    private static int outsideTopK(int[] idx, int i, int k, int from) {
+        int j = from;
+        while (true) {
+            int candidate = j;
+            if (Arrays.stream(idx, i * k, i * k + k).noneMatch(x -> x == candidate)) {
+                return j;
+            }
+            j++;
         }
     }
 
