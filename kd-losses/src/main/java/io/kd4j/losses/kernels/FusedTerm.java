@@ -93,6 +93,7 @@ public record FusedTerm(Kind kind, double weight, double temperature, Parameters
         private final int[] group;
         private final int[] sizes = new int[3];
         private final float[] codes;
+        private final int[] blockGroup;
 
         /** The groups and weights of a catalogue {@link Ltkd}. */
         public LtkdGroups(Ltkd loss) {
@@ -104,6 +105,17 @@ public record FusedTerm(Kind kind, double weight, double temperature, Parameters
                 group[c] = g[c].ordinal();
                 codes[c] = group[c];
                 sizes[group[c]]++;
+            }
+            this.blockGroup = new int[(g.length + RowKernel.BLOCK - 1) / RowKernel.BLOCK];
+            for (int b = 0; b < blockGroup.length; b++) {
+                int first = group[b * RowKernel.BLOCK];
+                for (int c = b * RowKernel.BLOCK; c < Math.min(g.length, (b + 1) * RowKernel.BLOCK); c++) {
+                    if (group[c] != first) {
+                        first = -1;
+                        break;
+                    }
+                }
+                blockGroup[b] = first;
             }
         }
 
@@ -154,6 +166,14 @@ public record FusedTerm(Kind kind, double weight, double temperature, Parameters
         /** The group of each class as a float (0, 1, 2), for lane-wise comparisons. */
         float[] codes() {
             return codes;
+        }
+
+        /**
+         * Per block of {@value RowKernel#BLOCK} classes from class 0 (the last one may be shorter): the group
+         * all its classes are in, or -1 when they are in more than one. Shared, not to be modified.
+         */
+        int[] blockGroups() {
+            return blockGroup;
         }
 
         @Override

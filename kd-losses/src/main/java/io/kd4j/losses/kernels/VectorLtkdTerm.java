@@ -103,7 +103,7 @@ final class VectorLtkdTerm {
         double[] m = {shift, shift, shift};
         double[] z = new double[3];
         if (present) {
-            groupSum(k.p, c, groups.codes(), z);
+            groupSum(k, k.p, c, groups.codes(), groups.blockGroups(), z);
         } else {
             groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
         }
@@ -141,9 +141,10 @@ final class VectorLtkdTerm {
     /**
      * {@link io.kd4j.losses.logit.Ltkd}, as {@link ScalarGroupTerms#ltkd}. When {@link VectorPairLoad}
      * computed the exponentials ({@code k.p}, {@code k.q}, shifted by its guesses {@code gs} and
-     * {@code gt} in every group), one pass takes the group sums from them; if a group's sums are too small
-     * for the shared shift ({@link #shared}), or without the load pass, each group is shifted by its own
-     * maxima: two passes for the maxima, two for the exponentials, then the same pass for the sums.
+     * {@code gt} in every group), the group sums are taken from them: from that pass's block sums for a
+     * block whose classes are all in one group, by one pass over the other blocks. If a group's sums are
+     * too small for the shared shift ({@link #shared}), or without the load pass, each group is shifted by
+     * its own maxima: two passes for the maxima, two for the exponentials, then one pass for the sums.
      */
     static double ltkd(VectorRowKernel k, int c, float gs, float gt, FusedTerm term, double[] logW, boolean wantGrad,
                        double gw, double[] values, int at) {
@@ -158,7 +159,7 @@ final class VectorLtkdTerm {
         double[] d = new double[3];
         boolean preset = k.takePresetSums();
         if (preset) {
-            groupSums(k, c, codes, za, zb, d);
+            groupSums(k, c, codes, groups.blockGroups(), za, zb, d);
         }
         if (!preset || !shared(groups, za, zb)) {
             groupMax(k.t, c, codes, mt);
@@ -169,62 +170,36 @@ final class VectorLtkdTerm {
             java.util.Arrays.fill(za, 0.0);
             java.util.Arrays.fill(zb, 0.0);
             java.util.Arrays.fill(d, 0.0);
-            groupSums(k, c, codes, za, zb, d);
+            groupSums(k, c, codes, null, za, zb, d);
         }
         double[] cq = new double[3];
         double[] cp = new double[3];
         double value = ScalarGroupTerms.ltkdRow(groups, tau, mt, ms, za, zb, d, logW, gw, values, at, cq, cp);
         if (wantGrad) {
-            groupGradient(k, c, codes, cq, cp);
+            groupGradient(k, c, codes, groups.blockGroups(), cq, cp);
         }
         return value;
     }
 
     /**
      * Per group: {@code Σ p} into {@code za}, {@code Σ q} into {@code zb} and {@code Σ p (t - s)} into
-     * {@code d}, over the exponentials in {@code p} and {@code q}.
+     * {@code d}, over the exponentials in {@code p} and {@code q}. With {@code pure} (the groups'
+     * {@link FusedTerm.LtkdGroups#blockGroups}), a block whose classes are all in one group adds the sums
+     * {@link VectorPairLoad#load} took of it ({@code k.blockSums}) instead of reading it again.
      */
-    private static void groupSums(VectorRowKernel k, int c, float[] codes, double[] za, double[] zb, double[] d) {
+    private static void groupSums(VectorRowKernel k, int c, float[] codes, int[] pure, double[] za, double[] zb,
+                                  double[] d) {
         int up = S.loopBound(c);
-        FloatVector zero = FloatVector.zero(S);
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector a0 = zero;
-            FloatVector a1 = zero;
-            FloatVector a2 = zero;
-            FloatVector b0 = zero;
-            FloatVector b1 = zero;
-            FloatVector b2 = zero;
-            FloatVector d0 = zero;
-            FloatVector d1 = zero;
-            FloatVector d2 = zero;
-            for (int j = j0; j < end; j += L) {
-                FloatVector cv = FloatVector.fromArray(S, codes, j);
-                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-                VectorMask<Float> g01 = g0.or(g1);
-                FloatVector p = FloatVector.fromArray(S, k.p, j);
-                FloatVector q = FloatVector.fromArray(S, k.q, j);
-                FloatVector e = p.mul(FloatVector.fromArray(S, k.t, j).sub(FloatVector.fromArray(S, k.s, j)));
-                a0 = a0.add(zero.blend(p, g0));
-                a1 = a1.add(zero.blend(p, g1));
-                a2 = a2.add(p.blend(zero, g01));
-                b0 = b0.add(zero.blend(q, g0));
-                b1 = b1.add(zero.blend(q, g1));
-                b2 = b2.add(q.blend(zero, g01));
-                d0 = d0.add(zero.blend(e, g0));
-                d1 = d1.add(zero.blend(e, g1));
-                d2 = d2.add(e.blend(zero, g01));
+        double[] bs = k.blockSums;
+        for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
+            int gi = pure == null ? -1 : pure[i];
+            if (gi >= 0) {
+                za[gi] += bs[4 * i];
+                zb[gi] += bs[4 * i + 1];
+                d[gi] += bs[4 * i + 2];
+            } else {
+                blockGroupSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), codes, za, zb, d);
             }
-            za[0] += a0.reduceLanes(VectorOperators.ADD);
-            za[1] += a1.reduceLanes(VectorOperators.ADD);
-            za[2] += a2.reduceLanes(VectorOperators.ADD);
-            zb[0] += b0.reduceLanes(VectorOperators.ADD);
-            zb[1] += b1.reduceLanes(VectorOperators.ADD);
-            zb[2] += b2.reduceLanes(VectorOperators.ADD);
-            d[0] += d0.reduceLanes(VectorOperators.ADD);
-            d[1] += d1.reduceLanes(VectorOperators.ADD);
-            d[2] += d2.reduceLanes(VectorOperators.ADD);
         }
         for (int j = up; j < c; j++) {
             int gi = (int) codes[j];
@@ -234,11 +209,61 @@ final class VectorLtkdTerm {
         }
     }
 
-    /** Per group {@code Σ x} into {@code out}. */
-    private static void groupSum(float[] x, int c, float[] codes, double[] out) {
+    /** {@link #groupSums} over the classes {@code [j0, end)} of one block, read from the row buffers. */
+    private static void blockGroupSums(VectorRowKernel k, int j0, int end, float[] codes, double[] za, double[] zb,
+                                       double[] d) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero;
+        FloatVector a1 = zero;
+        FloatVector a2 = zero;
+        FloatVector b0 = zero;
+        FloatVector b1 = zero;
+        FloatVector b2 = zero;
+        FloatVector d0 = zero;
+        FloatVector d1 = zero;
+        FloatVector d2 = zero;
+        for (int j = j0; j < end; j += L) {
+            FloatVector cv = FloatVector.fromArray(S, codes, j);
+            VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
+            VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
+            VectorMask<Float> g01 = g0.or(g1);
+            FloatVector p = FloatVector.fromArray(S, k.p, j);
+            FloatVector q = FloatVector.fromArray(S, k.q, j);
+            FloatVector e = p.mul(FloatVector.fromArray(S, k.t, j).sub(FloatVector.fromArray(S, k.s, j)));
+            a0 = a0.add(zero.blend(p, g0));
+            a1 = a1.add(zero.blend(p, g1));
+            a2 = a2.add(p.blend(zero, g01));
+            b0 = b0.add(zero.blend(q, g0));
+            b1 = b1.add(zero.blend(q, g1));
+            b2 = b2.add(q.blend(zero, g01));
+            d0 = d0.add(zero.blend(e, g0));
+            d1 = d1.add(zero.blend(e, g1));
+            d2 = d2.add(e.blend(zero, g01));
+        }
+        za[0] += a0.reduceLanes(VectorOperators.ADD);
+        za[1] += a1.reduceLanes(VectorOperators.ADD);
+        za[2] += a2.reduceLanes(VectorOperators.ADD);
+        zb[0] += b0.reduceLanes(VectorOperators.ADD);
+        zb[1] += b1.reduceLanes(VectorOperators.ADD);
+        zb[2] += b2.reduceLanes(VectorOperators.ADD);
+        d[0] += d0.reduceLanes(VectorOperators.ADD);
+        d[1] += d1.reduceLanes(VectorOperators.ADD);
+        d[2] += d2.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Per group {@code Σ x} into {@code out}. With {@code pure}, a block whose classes are all in one group
+     * adds the load pass's sum of it ({@code k.blockSums}, slot 0: {@code x} is {@code k.p}) instead.
+     */
+    private static void groupSum(VectorRowKernel k, float[] x, int c, float[] codes, int[] pure, double[] out) {
         int up = S.loopBound(c);
         FloatVector zero = FloatVector.zero(S);
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
+        for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
+            int gi = pure == null ? -1 : pure[i];
+            if (gi >= 0) {
+                out[gi] += k.blockSums[4 * i];
+                continue;
+            }
             int end = Math.min(up, j0 + RowKernel.BLOCK);
             FloatVector a0 = zero;
             FloatVector a1 = zero;
@@ -261,8 +286,13 @@ final class VectorLtkdTerm {
         }
     }
 
-    /** {@code g (= or +=) cq_g q + cp_g p} with the constants of each class's group. */
-    private static void groupGradient(VectorRowKernel k, int c, float[] codes, double[] cqd, double[] cpd) {
+    /**
+     * {@code g (= or +=) cq_g q + cp_g p} with the constants of each class's group; a block whose classes
+     * are all in one group ({@code pure}, the groups' {@link FusedTerm.LtkdGroups#blockGroups}) takes its
+     * group's constants without reading the codes.
+     */
+    private static void groupGradient(VectorRowKernel k, int c, float[] codes, int[] pure, double[] cqd,
+                                      double[] cpd) {
         float[] cq = {(float) cqd[0], (float) cqd[1], (float) cqd[2]};
         float[] cp = {(float) cpd[0], (float) cpd[1], (float) cpd[2]};
         int up = S.loopBound(c);
@@ -274,13 +304,21 @@ final class VectorLtkdTerm {
         FloatVector p2 = FloatVector.broadcast(S, cp[2]);
         boolean replace = k.first;
         float[] g = k.g;
-        for (int j = 0; j < up; j += L) {
-            FloatVector cv = FloatVector.fromArray(S, codes, j);
-            VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
-            VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
-            FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            acc = FloatVector.fromArray(S, k.q, j).fma(byGroup(q0, q1, q2, g0, g1), acc);
-            k.store(FloatVector.fromArray(S, k.p, j).fma(byGroup(p0, p1, p2, g0, g1), acc), j);
+        for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            int gi = pure[i];
+            if (gi >= 0) {
+                k.addScaled(j0, end, cq[gi], cp[gi], replace);
+                continue;
+            }
+            for (int j = j0; j < end; j += L) {
+                FloatVector cv = FloatVector.fromArray(S, codes, j);
+                VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
+                VectorMask<Float> g1 = cv.compare(VectorOperators.EQ, 1f);
+                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+                acc = FloatVector.fromArray(S, k.q, j).fma(byGroup(q0, q1, q2, g0, g1), acc);
+                k.store(FloatVector.fromArray(S, k.p, j).fma(byGroup(p0, p1, p2, g0, g1), acc), j);
+            }
         }
         for (int j = up; j < c; j++) {
             int gi = (int) codes[j];

@@ -392,17 +392,25 @@ final class VectorRowKernel extends RowKernel {
     /** {@code g (= or +=) kq q + kp p}. */
     void addScaled(int c, float kq, float kp) {
         int up = S.loopBound(c);
-        FloatVector vq = FloatVector.broadcast(S, kq);
-        FloatVector vp = FloatVector.broadcast(S, kp);
         boolean replace = first;
-        for (int j = 0; j < up; j += L) {
-            FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
-        }
+        addScaled(0, up, kq, kp, replace);
         for (int j = up; j < c; j++) {
             store(j, (replace ? 0f : g[j]) + kq * q[j] + kp * p[j]);
         }
         first = false;
+    }
+
+    /**
+     * {@code g (= with replace, else +=) kq q + kp p} over the classes {@code [j0, end)}, {@code end - j0} a
+     * multiple of the lane count; leaves {@link #first} as it is.
+     */
+    void addScaled(int j0, int end, float kq, float kp, boolean replace) {
+        FloatVector vq = FloatVector.broadcast(S, kq);
+        FloatVector vp = FloatVector.broadcast(S, kp);
+        for (int j = j0; j < end; j += L) {
+            FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+            store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
+        }
     }
 
     /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */

@@ -27,7 +27,7 @@ class GuessedShiftTest {
     record Case(String formula, double firstTemperature, int classes, boolean masked) {
         @Override
         public String toString() {
-            return formula + " " + classes + " classes" + (masked ? " masked" : "");
+            return formula.replace("{r}", "class ranges") + " " + classes + " classes" + (masked ? " masked" : "");
         }
     }
 
@@ -43,7 +43,9 @@ class GuessedShiftTest {
                 new Object[] {"Dkd(temperature=4.0, warmupEpochs=1.0)", 4.0},
                 new Object[] {"0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=2.0, warmupEpochs=1.0)", 1.0},
                 new Object[] {"Ltkd(temperature=2.0, classGroups={g})", 2.0},
-                new Object[] {"0.5*CrossEntropy + Ltkd(temperature=1.0, reweight=false, classGroups={g})", 1.0});
+                new Object[] {"0.5*CrossEntropy + Ltkd(temperature=1.0, reweight=false, classGroups={g})", 1.0},
+                new Object[] {"Ltkd(temperature=4.0, classGroups={r})", 4.0},
+                new Object[] {"0.5*CrossEntropy + Ltkd(temperature=1.0, rebalance=false, classGroups={r})", 1.0});
         for (Object[] f : formulas) {
             // 2061: blocks and a vector tail; 37: a tail after the guess window; 12 and 5: all inside it
             for (int c : new int[] {2061, 37, 12, 5}) {
@@ -96,7 +98,8 @@ class GuessedShiftTest {
         }
         boolean[] valid = ReferenceCheck.mask(n, tc.masked());
         int count = ReferenceCheck.count(valid, n);
-        Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true)));
+        Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true))
+                .replace("{r}", rangeGroups(c)));
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, valid,
                 DataType.DOUBLE, "test"), 2);
 
@@ -109,6 +112,20 @@ class GuessedShiftTest {
 
         // Then value, row values, gradient and terms equal the reference within float tolerance
         ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, valid, n, c, true);
+    }
+
+    /**
+     * Groups as class ranges: the first 53 % of the classes head, the next 30 % medium, the rest tail. At
+     * 2,061 classes the first block of {@value RowKernel#BLOCK} classes is all head (the vector kernel
+     * takes its sums from the load pass and its gradient without the group codes), the second holds all
+     * three groups.
+     */
+    private static String rangeGroups(int c) {
+        StringBuilder b = new StringBuilder();
+        for (int j = 0; j < c; j++) {
+            b.append(j == 0 ? "" : ";").append(j < 0.53 * c ? "head" : j < 0.83 * c ? "medium" : "tail");
+        }
+        return b.toString();
     }
 
     /** The largest of the first {@code GUESS_VALUES} values of row {@code i}. */
