@@ -41,7 +41,10 @@ final class VectorLtkdTerm {
         }
     }
 
-    /** A vector holding {@code v[g]} in the lanes of group g ({@code cv} holds the lanes' groups). */
+    /**
+     * A vector holding {@code v[g]} in the lanes of group g ({@code g0} and {@code g1} mark the lanes of
+     * groups 0 and 1; the other lanes are group 2).
+     */
     private static FloatVector byGroup(FloatVector v0, FloatVector v1, FloatVector v2, VectorMask<Float> g0,
                                        VectorMask<Float> g1) {
         return v2.blend(v0, g0).blend(v1, g1);
