@@ -10,9 +10,47 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Cross-entropy with hard labels (and label smoothing) in the Vector API kernel, on the row buffers of a
  * {@link VectorRowKernel}; loaded only through it. Formulas as {@link ScalarRowKernel}'s {@code crossEntropy}.
+ *
+ * <p>Hinton's objective {@code a·CrossEntropy + b·SoftTargetKl(T)} takes the student's softmax at two
+ * temperatures. When the KL term is evaluated just before the cross-entropy and {@code T} is an integer
+ * {@code n} from 1 to {@value #MAX_POWER}, the cross-entropy does not compute exponentials of its own
+ * ({@link #fromPowers}): the KL term left {@code q = exp(fl((s - f) / n))} in the row buffer, and
+ * {@code q^n = exp(s - f)} is the cross-entropy's unnormalised softmax, shifted by {@code f} (a product of
+ * {@code n - 1} or fewer multiplications instead of an exponential per class). The KL term's gradient is
+ * then added in the cross-entropy's gradient pass, so the row's gradient takes one pass for both terms.
+ * The powers are used only while {@code max(s) - f <= }{@value #SHIFT_LIMIT} (the KL term's shift is a
+ * guess below the maximum, {@link VectorPairLoad}), so that {@code q^n} and its sums stay finite floats.
+ * Classes more than about 87 below {@code f} get {@code q^n} below the float floor (0 or subnormal) where
+ * the cross-entropy's own exponential is floored at {@code 1.2e-38}: a difference below that floor per
+ * class, next to a normaliser of at least 1.
  */
 final class VectorCrossEntropyTerm {
+    /** The largest integer temperature whose powers the cross-entropy takes. */
+    static final int MAX_POWER = 8;
+    /** The largest {@code max(s) - f} for which {@code q^n = exp(s - f)} is used (e^80 = 5.5e34). */
+    static final float SHIFT_LIMIT = 80f;
+
     private VectorCrossEntropyTerm() {
+    }
+
+    /**
+     * The integer temperature {@code n} of a soft-target KL term evaluated first in a row when a
+     * cross-entropy term is evaluated second (the row's order: the fused load pass's term {@code pair}
+     * first, if any, then the rest in order), neither standardized, with {@code maxAboveShift} (the
+     * student maximum above the KL term's shift) at most {@value #SHIFT_LIMIT}; else 0.
+     */
+    static int companionPower(Batch b, int pair, float maxAboveShift) {
+        FusedTerm[] terms = b.terms;
+        if (terms.length < 2 || maxAboveShift > SHIFT_LIMIT) {
+            return 0;
+        }
+        FusedTerm kl = terms[pair < 0 ? 0 : pair];
+        FusedTerm ce = terms[pair < 0 ? 1 : pair >= 1 ? 0 : 1];
+        double tau = kl.temperature();
+        boolean fits = kl.kind() == FusedTerm.Kind.SOFT_TARGET_KL && !kl.standardize()
+                && ce.kind() == FusedTerm.Kind.CROSS_ENTROPY && !ce.standardize()
+                && tau == Math.rint(tau) && tau >= 1 && tau <= MAX_POWER;
+        return fits ? (int) tau : 0;
     }
 
     /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
@@ -64,5 +102,89 @@ final class VectorCrossEntropyTerm {
             k.first = false;
         }
         return value;
+    }
+
+    /**
+     * {@link #crossEntropy} with {@code q^n} ({@code n = k.cePower}) as its exponentials, shifted by
+     * {@code k.qShift}, the soft-target KL term's, and that term's gradient {@code deferQ · q + deferP · p}
+     * added in the same gradient pass; clears {@code k.cePower}.
+     */
+    static double fromPowers(VectorRowKernel k, int c, int label, double e, boolean wantGrad, double gw) {
+        int n = k.cePower;
+        k.cePower = 0;
+        float[] q = k.q;
+        float[] p = k.p;
+        float[] s = k.s;
+        float[] g = k.g;
+        int up = S.loopBound(c);
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector az = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                az = az.add(power(FloatVector.fromArray(S, q, j), n));
+            }
+            z += az.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            z += power(q[j], n);
+        }
+        double sum = 0;
+        if (e > 0) {
+            for (int j = 0; j < c; j++) {
+                sum += s[j];
+            }
+        }
+        double uniform = e / c;
+        double value = k.qShift + Math.log(z) - (1 - e) * s[label] - uniform * sum;
+        if (wantGrad) {
+            float kz = (float) (gw / z);
+            float off = (float) (-gw * uniform);
+            FloatVector vkz = FloatVector.broadcast(S, kz);
+            FloatVector voff = FloatVector.broadcast(S, off);
+            FloatVector vq = FloatVector.broadcast(S, k.deferQ);
+            FloatVector vp = FloatVector.broadcast(S, k.deferP);
+            boolean replace = k.first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector qv = FloatVector.fromArray(S, q, j);
+                FloatVector acc = replace ? voff : FloatVector.fromArray(S, g, j).add(voff);
+                acc = power(qv, n).fma(vkz, qv.fma(vq, acc));
+                k.store(FloatVector.fromArray(S, p, j).fma(vp, acc), j);
+            }
+            for (int j = up; j < c; j++) {
+                k.store(j, (replace ? 0f : g[j]) + off + kz * power(q[j], n) + k.deferQ * q[j] + k.deferP * p[j]);
+            }
+            k.addAt(label, (float) (-gw * (1 - e)));
+            k.first = false;
+        }
+        return value;
+    }
+
+    /** {@code q^n}, {@code 1 <= n <= MAX_POWER}, by multiplications. */
+    static FloatVector power(FloatVector q, int n) {
+        if (n == 1) {
+            return q;
+        }
+        FloatVector q2 = q.mul(q);
+        if (n <= 3) {
+            return n == 2 ? q2 : q2.mul(q);
+        }
+        FloatVector q4 = q2.mul(q2);
+        return switch (n) {
+            case 4 -> q4;
+            case 5 -> q4.mul(q);
+            case 6 -> q4.mul(q2);
+            case 7 -> q4.mul(q2).mul(q);
+            default -> q4.mul(q4);
+        };
+    }
+
+    /** {@code q^n} for the scalar tail. */
+    private static float power(float q, int n) {
+        float r = q;
+        for (int i = 1; i < n; i++) {
+            r *= q;
+        }
+        return r;
     }
 }

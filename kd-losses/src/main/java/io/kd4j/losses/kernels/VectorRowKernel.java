@@ -81,6 +81,15 @@ final class VectorRowKernel extends RowKernel {
      */
     private ByteBuffer out;
     private int outAt;
+    /**
+     * {@link VectorCrossEntropyTerm#fromPowers}: the soft-target KL term's integer temperature while the
+     * cross-entropy after it takes its exponentials from {@code q} (0: it does not), their shift, and the
+     * KL term's gradient coefficients, left for the cross-entropy's gradient pass.
+     */
+    int cePower;
+    float qShift;
+    float deferQ;
+    float deferP;
 
     /** The lane count, for the log line. */
     static String describe() {
@@ -150,6 +159,7 @@ final class VectorRowKernel extends RowKernel {
         outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
         int n = b.terms.length;
+        cePower = VectorCrossEntropyTerm.companionPower(b, pair, pair >= 0 ? maxS - gs : 0f);
         for (int k = 0; k < n; k++) {
             // the pair term whose exponentials the load pass computed goes first
             int i = pair < 0 ? k : k == 0 ? pair : k <= pair ? k - 1 : k;
@@ -187,7 +197,9 @@ final class VectorRowKernel extends RowKernel {
         double tau = term.temperature();
         int at = b.slot[i];
         return switch (term.kind()) {
-            case CROSS_ENTROPY -> VectorCrossEntropyTerm.crossEntropy(this, c, ms, label, term.labelSmoothing(), wantGrad, gw);
+            case CROSS_ENTROPY -> cePower > 0
+                    ? VectorCrossEntropyTerm.fromPowers(this, c, label, term.labelSmoothing(), wantGrad, gw)
+                    : VectorCrossEntropyTerm.crossEntropy(this, c, ms, label, term.labelSmoothing(), wantGrad, gw);
             case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
             case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
             case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, ms, mt, tau, wantGrad, gw / tau);
@@ -417,7 +429,12 @@ final class VectorRowKernel extends RowKernel {
     private double forwardKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         double[] z = pairExps(c, ms, mt, tau, -1);
         double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + Math.log(z[1]));
-        if (wantGrad) {
+        if (cePower > 0) {
+            // the cross-entropy evaluated next adds this gradient with its own, in one pass
+            qShift = ms;
+            deferQ = (float) (gw / z[1]);
+            deferP = (float) (-gw / z[0]);
+        } else if (wantGrad) {
             addScaled(c, (float) (gw / z[1]), (float) (-gw / z[0]));
         }
         return kl;
