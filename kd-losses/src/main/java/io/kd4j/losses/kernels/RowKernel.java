@@ -11,6 +11,8 @@ abstract class RowKernel {
     static final int BLOCK = 1024;
     /** Probability differences at most this large are ties for the TVD subgradient (as the reference). */
     static final double TIE = 1e-12;
+    /** The largest integer temperature whose powers a cross-entropy takes ({@link #cePower}). */
+    static final int MAX_POWER = 8;
 
     /**
      * Evaluates row {@code row} of a batch.
@@ -27,6 +29,19 @@ abstract class RowKernel {
      * the term's temperature ({@code -inf} for an empty group), into {@code out[0..3)}.
      */
     abstract void groupMasses(Batch batch, int row, FusedTerm term, double[] out);
+
+    /**
+     * The integer temperature {@code n} (1 to {@value #MAX_POWER}) of soft-target KL term {@code kl} when
+     * cross-entropy term {@code ce} evaluated right after it can take its exponentials as {@code q^n} from
+     * the KL term's {@code q = exp((s - f) / n)} (neither term standardized); else 0.
+     */
+    static int cePower(FusedTerm kl, FusedTerm ce) {
+        double tau = kl.temperature();
+        boolean fits = kl.kind() == FusedTerm.Kind.SOFT_TARGET_KL && !kl.standardize()
+                && ce.kind() == FusedTerm.Kind.CROSS_ENTROPY && !ce.standardize()
+                && tau == Math.rint(tau) && tau >= 1 && tau <= MAX_POWER;
+        return fits ? (int) tau : 0;
+    }
 
     /** {@code log(exp(a) + exp(b))}, stable. */
     static double logAddExp(double a, double b) {

@@ -7,7 +7,9 @@ import java.util.Arrays;
  * copied in). Used for float64 data, and for float32 data when the JDK Vector API is not available.
  * The formulas are those of the catalogue classes, rearranged so that each term needs one pass of
  * exponentials over the row (max-shifted, unnormalised {@code exp} kept in row buffers) and one pass
- * that adds its gradient. DKD and LTKD are in {@link ScalarGroupTerms}, the top-k terms in
+ * that adds its gradient; a cross-entropy next to a soft-target KL term at an integer temperature
+ * {@code n} is evaluated right after it and takes {@code q^n} for its exponentials ({@link #cePower}).
+ * DKD and LTKD are in {@link ScalarGroupTerms}, the top-k terms in
  * {@link ScalarSparseTerms}. {@code VectorDoubleRowKernel} (float64 data when the JVM has the Vector
  * API) overrides the passes of exponentials and the KD gradient with {@code DoubleVector} loops.
  */
@@ -26,6 +28,12 @@ class ScalarRowKernel extends RowKernel {
     private double[] standardG = new double[0];
     private final double[] standardDs = new double[3];
     private final double[] standardDt = new double[3];
+    /**
+     * The soft-target KL term's integer temperature {@code n} while the cross-entropy evaluated right after
+     * it takes {@code q^n} as its exponentials (0: it does not); set by {@link #row}, cleared by the
+     * cross-entropy.
+     */
+    private int cePower;
 
     private void ensure(int c) {
         if (standardS.length < c) {
@@ -61,7 +69,26 @@ class ScalarRowKernel extends RowKernel {
             Arrays.fill(g, 0, c, 0.0);
         }
         double total = 0;
-        for (int i = 0; i < b.terms.length; i++) {
+        int n = b.terms.length;
+        // a soft-target KL term at an integer temperature next to a cross-entropy goes just before it
+        int kl = -1;
+        int ce = -1;
+        int power = 0;
+        for (int i = 0; i + 1 < n && power == 0; i++) {
+            if ((power = cePower(b.terms[i], b.terms[i + 1])) > 0) {
+                kl = i;
+                ce = i + 1;
+            } else if ((power = cePower(b.terms[i + 1], b.terms[i])) > 0) {
+                kl = i + 1;
+                ce = i;
+            }
+        }
+        cePower = 0;
+        for (int k = 0; k < n; k++) {
+            int i = ce < kl ? (k == ce ? kl : k == kl ? ce : k) : k;
+            if (i == kl) {
+                cePower = power;
+            }
             FusedTerm term = b.terms[i];
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double v = term.standardize()
@@ -168,9 +195,31 @@ class ScalarRowKernel extends RowKernel {
         return sums;
     }
 
+    /** Replaces q with {@code q^n} (multiplications); returns {Σ q^n, Σ s}. */
+    double[] studentPowers(int c, int n) {
+        double z = 0;
+        double sum = 0;
+        for (int j = 0; j < c; j++) {
+            double x = q[j];
+            double b = x;
+            for (int m = 1; m < n; m++) {
+                b *= x;
+            }
+            q[j] = b;
+            z += b;
+            sum += s[j];
+        }
+        sums[0] = z;
+        sums[1] = sum;
+        return sums;
+    }
+
     /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
     private double crossEntropy(int c, double ms, int label, double e, boolean wantGrad, double gw) {
-        double[] zs = studentExps(c, ms);
+        int power = cePower;
+        cePower = 0;
+        // after a KL term at temperature n, q = exp((s - ms) / n) and q^n = exp(s - ms)
+        double[] zs = power > 0 ? studentPowers(c, power) : studentExps(c, ms);
         double z = zs[0];
         double sum = zs[1];
         double lse = ms + Math.log(z);

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Hinton's objective {@code a·CrossEntropy + b·SoftTargetKl(T)} takes the student's softmax at two
  * temperatures. When the KL term is evaluated just before the cross-entropy and {@code T} is an integer
- * {@code n} from 1 to {@value #MAX_POWER}, the cross-entropy does not compute exponentials of its own
+ * {@code n} from 1 to {@value RowKernel#MAX_POWER}, the cross-entropy does not compute exponentials of its own
  * ({@link #fromPowers}): the KL term left {@code q = exp(fl((s - f) / n))} in the row buffer, and
  * {@code q^n = exp(s - f)} is the cross-entropy's unnormalised softmax, shifted by {@code f} (a product of
  * {@code n - 1} or fewer multiplications instead of an exponential per class). The KL term's gradient is
@@ -25,8 +25,6 @@ import jdk.incubator.vector.VectorOperators;
  * class, next to a normaliser of at least 1.
  */
 final class VectorCrossEntropyTerm {
-    /** The largest integer temperature whose powers the cross-entropy takes. */
-    static final int MAX_POWER = 8;
     /** The largest {@code max(s) - f} for which {@code q^n = exp(s - f)} is used (e^80 = 5.5e34). */
     static final float SHIFT_LIMIT = 80f;
 
@@ -44,13 +42,7 @@ final class VectorCrossEntropyTerm {
         if (terms.length < 2 || maxAboveShift > SHIFT_LIMIT) {
             return 0;
         }
-        FusedTerm kl = terms[pair < 0 ? 0 : pair];
-        FusedTerm ce = terms[pair < 0 ? 1 : pair >= 1 ? 0 : 1];
-        double tau = kl.temperature();
-        boolean fits = kl.kind() == FusedTerm.Kind.SOFT_TARGET_KL && !kl.standardize()
-                && ce.kind() == FusedTerm.Kind.CROSS_ENTROPY && !ce.standardize()
-                && tau == Math.rint(tau) && tau >= 1 && tau <= MAX_POWER;
-        return fits ? (int) tau : 0;
+        return RowKernel.cePower(terms[pair < 0 ? 0 : pair], terms[pair < 0 ? 1 : pair >= 1 ? 0 : 1]);
     }
 
     /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
@@ -160,7 +152,7 @@ final class VectorCrossEntropyTerm {
         return value;
     }
 
-    /** {@code q^n}, {@code 1 <= n <= MAX_POWER}, by multiplications. */
+    /** {@code q^n}, {@code 1 <= n <= RowKernel.MAX_POWER}, by multiplications. */
     static FloatVector power(FloatVector q, int n) {
         if (n == 1) {
             return q;

@@ -24,8 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@value VectorCrossEntropyTerm#SHIFT_LIMIT} above the KL term's shift. These rows put the maximum on both
  * sides of that rule and at the fused load pass's own limit, in objectives where the rule applies and where
  * it must not (a non-integer or standardized KL term, another term between them), on off-heap and on-heap
- * rows, against the reference path. In the default (scalar) execution the same cases check the scalar
- * kernel.
+ * rows, against the reference path. In the default execution the same cases check the scalar kernel,
+ * which takes {@code q^n} from its own max-shifted exponentials whenever the two terms are next to each
+ * other (in either order), with no bound.
  */
 class CrossEntropyPowersTest {
 
@@ -118,24 +119,39 @@ class CrossEntropyPowersTest {
     }
 
     @Test
-    void givenASoftTargetKlFirst_whenItsTemperatureIsAnIntegerUpToEight_thenTheCrossEntropyTakesItsPowers() {
+    void givenTermPairs_whenAskedForTheCrossEntropysPower_thenItIsTheKlTermsIntegerTemperatureUpToEight() {
+        // Given a cross-entropy and KL terms at several temperatures
+        FusedTerm ce = FusedTerm.crossEntropy(0.1, 0.2);
+        // When the power is asked for, Then it is the temperature, or 0 where the rule does not apply
+        assertEquals(4, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 4.0), ce), "T = 4");
+        assertEquals(1, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 1.0), ce), "T = 1");
+        assertEquals(8, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 8.0), ce), "T = 8");
+        assertEquals(0, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 9.0), ce), "T = 9");
+        assertEquals(0, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 2.5), ce), "T = 2.5");
+        assertEquals(0, RowKernel.cePower(FusedTerm.softTargetKl(0.9, 0.5), ce), "T = 0.5");
+        assertEquals(0, RowKernel.cePower(ce, FusedTerm.softTargetKl(0.9, 4.0)), "the terms swapped");
+        assertEquals(0, RowKernel.cePower(FusedTerm.reverseKl(1, 2.0), ce), "reverse KL");
+        assertEquals(0, RowKernel.cePower(FusedTerm.softTargetKl(1, 2.0), FusedTerm.softTargetKl(1, 1.0)), "two KL terms");
+        assertEquals(0, RowKernel.cePower(FusedTerm.softTargetKl(1, 2.0).standardized(), ce), "standardized");
+    }
+
+    @Test
+    void givenTheVectorKernelsRowOrder_whenAskedForTheCrossEntropysPower_thenOnlyACrossEntropyRightAfterTheKlTermGetsIt() {
         assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "no jdk.incubator.vector");
-        // Given objectives in both orders, with their evaluation order (the fused load pass's term first)
+        // Given objectives in both orders (the row's order: the fused load pass's term first, then the rest)
         FusedTerm ce = FusedTerm.crossEntropy(0.1, 0.0);
         FusedTerm kd4 = FusedTerm.softTargetKl(0.9, 4.0);
+        FusedTerm rkl = FusedTerm.reverseKl(0.5, 2.0);
         // When the power is asked for, Then it is the temperature, or 0 where the rule does not apply
         assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 0f), "CE + KD, KD fused first");
         assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), 0, 0f), "KD + CE");
         assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), -1, 0f), "KD + CE, no fused load");
+        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4, rkl), 1, 0f), "CE + KD + reverse KL");
         assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), -1, 0f), "CE first");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4, rkl, ce), 0, 0f), "a term between");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(rkl, ce, kd4), 0, 0f), "reverse KL fused first");
         assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 80.5f), "maximum beyond the limit");
         assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 80f), "maximum at the limit");
-        assertEquals(8, VectorCrossEntropyTerm.companionPower(batch(ce, FusedTerm.softTargetKl(1, 8.0)), 1, 0f), "T = 8");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, FusedTerm.softTargetKl(1, 9.0)), 1, 0f), "T = 9");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, FusedTerm.softTargetKl(1, 2.5)), 1, 0f), "T = 2.5");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, FusedTerm.softTargetKl(1, 0.5)), 1, 0f), "T = 0.5");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, FusedTerm.reverseKl(1, 2.0)), 1, 0f), "reverse KL");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4.standardized(), ce), -1, 0f), "standardized");
         assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4), 0, 0f), "KD alone");
     }
 
