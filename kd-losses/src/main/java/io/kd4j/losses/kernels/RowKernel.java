@@ -36,9 +36,16 @@ abstract class RowKernel {
      * the KL term's {@code q = exp((s - f) / n)} (neither term standardized); else 0.
      */
     static int cePower(FusedTerm kl, FusedTerm ce) {
-        double tau = kl.temperature();
-        boolean fits = kl.kind() == FusedTerm.Kind.SOFT_TARGET_KL && !kl.standardize()
-                && ce.kind() == FusedTerm.Kind.CROSS_ENTROPY && !ce.standardize()
+        return kl.kind() == FusedTerm.Kind.SOFT_TARGET_KL ? powerOf(kl, ce) : 0;
+    }
+
+    /**
+     * {@link #cePower} for a term {@code first} of any kind: its temperature if that is an integer from 1
+     * to {@value #MAX_POWER}, {@code ce} is a cross-entropy and neither is standardized; else 0.
+     */
+    static int powerOf(FusedTerm first, FusedTerm ce) {
+        double tau = first.temperature();
+        boolean fits = !first.standardize() && ce.kind() == FusedTerm.Kind.CROSS_ENTROPY && !ce.standardize()
                 && tau == Math.rint(tau) && tau >= 1 && tau <= MAX_POWER;
         return fits ? (int) tau : 0;
     }

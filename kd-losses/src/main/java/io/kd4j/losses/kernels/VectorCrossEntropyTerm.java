@@ -23,6 +23,11 @@ import jdk.incubator.vector.VectorOperators;
  * Classes more than about 87 below {@code f} get {@code q^n} below the float floor (0 or subnormal) where
  * the cross-entropy's own exponential is floored at {@code 1.2e-38}: a difference below that floor per
  * class, next to a normaliser of at least 1.
+ *
+ * <p>DKD ({@code CrossEntropy + Dkd(T)}, mdistiller's recipe) does the same with its non-target
+ * exponentials: its {@code q} is 0 at the target class and shifted by its non-target shift {@code f}, so
+ * the cross-entropy adds {@code exp(s_y - f)} for the target to its sum and the target's gradient, and DKD's
+ * own gradient at the target ({@code deferTargetDelta}) goes in with it.
  */
 final class VectorCrossEntropyTerm {
     /** The largest {@code max(s) - f} for which {@code q^n = exp(s - f)} is used (e^80 = 5.5e34). */
@@ -32,17 +37,44 @@ final class VectorCrossEntropyTerm {
     }
 
     /**
-     * The integer temperature {@code n} of a soft-target KL term evaluated first in a row when a
+     * The integer temperature {@code n} of a soft-target KL or DKD term evaluated first in a row when a
      * cross-entropy term is evaluated second (the row's order: the fused load pass's term {@code pair}
-     * first, if any, then the rest in order), neither standardized, with {@code maxAboveShift} (the
-     * student maximum above the KL term's shift) at most {@value #SHIFT_LIMIT}; else 0.
+     * first, if any, then the rest in order), neither standardized ({@link RowKernel#powerOf}); else 0.
+     * The first term still declines when the student maximum is more than {@value #SHIFT_LIMIT} above its
+     * shift ({@link #defer}).
      */
-    static int companionPower(Batch b, int pair, float maxAboveShift) {
+    static int companionPower(Batch b, int pair) {
         FusedTerm[] terms = b.terms;
-        if (terms.length < 2 || maxAboveShift > SHIFT_LIMIT) {
+        if (terms.length < 2) {
             return 0;
         }
-        return RowKernel.cePower(terms[pair < 0 ? 0 : pair], terms[pair < 0 ? 1 : pair >= 1 ? 0 : 1]);
+        FusedTerm first = terms[pair < 0 ? 0 : pair];
+        FusedTerm.Kind kind = first.kind();
+        return kind == FusedTerm.Kind.SOFT_TARGET_KL || kind == FusedTerm.Kind.DKD
+                ? RowKernel.powerOf(first, terms[pair < 0 ? 1 : pair >= 1 ? 0 : 1]) : 0;
+    }
+
+    /**
+     * For the term evaluated first while {@code k.cePower} is set: hands its gradient {@code kq q + kp p} (and
+     * {@code targetDelta} at class {@code target}, -1 for none) and the shift of its {@code q} to the
+     * cross-entropy evaluated next, and returns true; or, when the row's student maximum is more than
+     * {@value #SHIFT_LIMIT} above {@code shift} ({@code q^n} would not stay finite), clears {@code k.cePower}
+     * and returns false: the term adds its own gradient.
+     */
+    static boolean defer(VectorRowKernel k, float shift, float kq, float kp, int target, float targetDelta) {
+        if (k.cePower == 0) {
+            return false;
+        }
+        if (k.studentMax - shift > SHIFT_LIMIT) {
+            k.cePower = 0;
+            return false;
+        }
+        k.qShift = shift;
+        k.deferQ = kq;
+        k.deferP = kp;
+        k.deferTarget = target;
+        k.deferTargetDelta = targetDelta;
+        return true;
     }
 
     /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
@@ -98,7 +130,8 @@ final class VectorCrossEntropyTerm {
 
     /**
      * {@link #crossEntropy} with {@code q^n} ({@code n = k.cePower}) as its exponentials, shifted by
-     * {@code k.qShift}, the soft-target KL term's, and that term's gradient {@code deferQ · q + deferP · p}
+     * {@code k.qShift}, the first term's, and that term's gradient {@code deferQ · q + deferP · p} (and, for
+     * DKD, {@code deferTargetDelta} at its target, whose {@code q} is 0 and whose exponential is taken here)
      * added in the same gradient pass; clears {@code k.cePower}.
      */
     static double fromPowers(VectorRowKernel k, int c, int label, double e, boolean wantGrad, double gw) {
@@ -121,6 +154,10 @@ final class VectorCrossEntropyTerm {
         for (int j = up; j < c; j++) {
             z += power(q[j], n);
         }
+        // DKD left its target class out of q: its exponential is added here
+        int y = k.deferTarget;
+        double ey = y >= 0 ? Math.exp((double) s[y] - k.qShift) : 0.0;
+        z += ey;
         double sum = 0;
         if (e > 0) {
             for (int j = 0; j < c; j++) {
@@ -147,6 +184,9 @@ final class VectorCrossEntropyTerm {
                 k.store(j, (replace ? 0f : g[j]) + off + kz * power(q[j], n) + k.deferQ * q[j] + k.deferP * p[j]);
             }
             k.addAt(label, (float) (-gw * (1 - e)));
+            if (y >= 0) {
+                k.addAt(y, (float) (gw * ey / z) + k.deferTargetDelta);
+            }
             k.first = false;
         }
         return value;

@@ -61,11 +61,14 @@ final class VectorGroupTerms {
         FusedTerm.DkdWeights w = term.dkdWeights();
         double alpha = w.targetWeight();
         double beta = w.nonTargetWeight();
-        if (wantGrad) {
-            double gs = gw * w.warmupFactor() * tau;
-            double bs2 = Math.exp(logBs2);
-            k.addScaled(c, (float) (gs * (alpha * (bs2 - bt2) + beta) / zsn), (float) (-gs * beta / ztn));
-            k.addAt(y, (float) (gs * alpha * (Math.exp(logBs1) - bt1)));
+        // gw is 0 without a gradient; a cross-entropy evaluated next may take the gradient over
+        double gs = gw * w.warmupFactor() * tau;
+        float kq = (float) (gs * (alpha * (Math.exp(logBs2) - bt2) + beta) / zsn);
+        float kp = (float) (-gs * beta / ztn);
+        float dy = (float) (gs * alpha * (Math.exp(logBs1) - bt1));
+        if (!VectorCrossEntropyTerm.defer(k, msn, kq, kp, y, dy) && wantGrad) {
+            k.addScaled(c, kq, kp);
+            k.addAt(y, dy);
         }
         double scale = w.warmupFactor() * tau * tau;
         double tTerm = scale * alpha * tckd;

@@ -82,14 +82,18 @@ final class VectorRowKernel extends RowKernel {
     private ByteBuffer out;
     private int outAt;
     /**
-     * {@link VectorCrossEntropyTerm#fromPowers}: the soft-target KL term's integer temperature while the
-     * cross-entropy after it takes its exponentials from {@code q} (0: it does not), their shift, and the
-     * KL term's gradient coefficients, left for the cross-entropy's gradient pass.
+     * {@link VectorCrossEntropyTerm#fromPowers}: the first term's integer temperature while the
+     * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the row's student
+     * maximum, and what the first term leaves for the cross-entropy's gradient pass
+     * ({@link VectorCrossEntropyTerm#defer}).
      */
     int cePower;
+    float studentMax;
     float qShift;
     float deferQ;
     float deferP;
+    int deferTarget;
+    float deferTargetDelta;
 
     /** The lane count, for the log line. */
     static String describe() {
@@ -159,7 +163,8 @@ final class VectorRowKernel extends RowKernel {
         outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
         int n = b.terms.length;
-        cePower = VectorCrossEntropyTerm.companionPower(b, pair, pair >= 0 ? maxS - gs : 0f);
+        cePower = VectorCrossEntropyTerm.companionPower(b, pair);
+        studentMax = ms;
         for (int k = 0; k < n; k++) {
             // the pair term whose exponentials the load pass computed goes first
             int i = pair < 0 ? k : k == 0 ? pair : k <= pair ? k - 1 : k;
@@ -429,13 +434,10 @@ final class VectorRowKernel extends RowKernel {
     private double forwardKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         double[] z = pairExps(c, ms, mt, tau, -1);
         double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + Math.log(z[1]));
-        if (cePower > 0) {
-            // the cross-entropy evaluated next adds this gradient with its own, in one pass
-            qShift = ms;
-            deferQ = (float) (gw / z[1]);
-            deferP = (float) (-gw / z[0]);
-        } else if (wantGrad) {
-            addScaled(c, (float) (gw / z[1]), (float) (-gw / z[0]));
+        float kq = (float) (gw / z[1]);
+        float kp = (float) (-gw / z[0]);
+        if (!VectorCrossEntropyTerm.defer(this, ms, kq, kp, -1, 0f) && wantGrad) {
+            addScaled(c, kq, kp);
         }
         return kl;
     }

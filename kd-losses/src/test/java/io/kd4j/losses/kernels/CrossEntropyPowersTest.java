@@ -18,15 +18,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Cross-entropy next to a soft-target KL term at an integer temperature {@code n}: the float32 vector
- * kernel takes the cross-entropy's exponentials as {@code q^n} from the KL term's
- * ({@link VectorCrossEntropyTerm#fromPowers}) while the student maximum is at most
- * {@value VectorCrossEntropyTerm#SHIFT_LIMIT} above the KL term's shift. These rows put the maximum on both
- * sides of that rule and at the fused load pass's own limit, in objectives where the rule applies and where
- * it must not (a non-integer or standardized KL term, another term between them), on off-heap and on-heap
- * rows, against the reference path. In the default execution the same cases check the scalar kernel,
- * which takes {@code q^n} from its own max-shifted exponentials whenever the two terms are next to each
- * other (in either order), with no bound.
+ * Cross-entropy next to a soft-target KL or DKD term at an integer temperature {@code n}: the float32 vector
+ * kernel takes the cross-entropy's exponentials as {@code q^n} from that term's
+ * ({@link VectorCrossEntropyTerm#fromPowers}; DKD's target class, left out of its {@code q}, separately)
+ * while the student maximum is at most {@value VectorCrossEntropyTerm#SHIFT_LIMIT} above the term's shift.
+ * These rows put the maximum on both sides of that rule and at the fused load pass's own limit, in
+ * objectives where the rule applies and where it must not (a non-integer or standardized KL term, another
+ * term between them), on off-heap and on-heap rows, against the reference path. In the default execution
+ * the same cases check the scalar kernel, which takes {@code q^n} from its own max-shifted exponentials
+ * whenever a cross-entropy and a soft-target KL term are next to each other (in either order), with no
+ * bound.
  */
 class CrossEntropyPowersTest {
 
@@ -46,7 +47,10 @@ class CrossEntropyPowersTest {
                 "CrossEntropy + 2*SoftTargetKl(temperature=1.0)",
                 "0.5*CrossEntropy + SoftTargetKl(temperature=2.5)",
                 "0.5*ReverseKl + 0.5*CrossEntropy + SoftTargetKl(temperature=2.0)",
-                "SoftTargetKl(temperature=4.0, standardize=true) + CrossEntropy");
+                "SoftTargetKl(temperature=4.0, standardize=true) + CrossEntropy",
+                "CrossEntropy + Dkd(temperature=4.0, warmupEpochs=1.0)",
+                "Dkd(temperature=2.0, nonTargetWeight=8.0, warmupEpochs=1.0) + 0.5*CrossEntropy(labelSmoothing=0.1)",
+                "0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=2.0, warmupEpochs=1.0) + 0.5*ReverseKl");
         Stream.Builder<Case> b = Stream.builder();
         for (String f : formulas) {
             // 2061: blocks and a vector tail; 37: a tail after the guess window; 12: all inside it
@@ -91,6 +95,7 @@ class CrossEntropyPowersTest {
         }
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
+            // the student's top class in rows 0, 4 (DKD's target 200 above its other classes), 8 and 12
             labels[i] = i % 4 == 0 ? ReferenceCheck.argmax(s, i, c) : rnd.nextInt(c);
         }
         boolean[] valid = ReferenceCheck.mask(n, tc.masked());
@@ -136,23 +141,42 @@ class CrossEntropyPowersTest {
     }
 
     @Test
-    void givenTheVectorKernelsRowOrder_whenAskedForTheCrossEntropysPower_thenOnlyACrossEntropyRightAfterTheKlTermGetsIt() {
+    void givenTheVectorKernelsRowOrder_whenAskedForTheCrossEntropysPower_thenOnlyACrossEntropyRightAfterTheFirstTermGetsIt() {
         assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "no jdk.incubator.vector");
         // Given objectives in both orders (the row's order: the fused load pass's term first, then the rest)
         FusedTerm ce = FusedTerm.crossEntropy(0.1, 0.0);
         FusedTerm kd4 = FusedTerm.softTargetKl(0.9, 4.0);
+        FusedTerm dkd2 = FusedTerm.dkd(1.0, 2.0, 1.0, 8.0, 1.0);
         FusedTerm rkl = FusedTerm.reverseKl(0.5, 2.0);
         // When the power is asked for, Then it is the temperature, or 0 where the rule does not apply
-        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 0f), "CE + KD, KD fused first");
-        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), 0, 0f), "KD + CE");
-        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), -1, 0f), "KD + CE, no fused load");
-        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4, rkl), 1, 0f), "CE + KD + reverse KL");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), -1, 0f), "CE first");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4, rkl, ce), 0, 0f), "a term between");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(rkl, ce, kd4), 0, 0f), "reverse KL fused first");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 80.5f), "maximum beyond the limit");
-        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1, 80f), "maximum at the limit");
-        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4), 0, 0f), "KD alone");
+        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), 1), "CE + KD, KD fused first");
+        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), 0), "KD + CE");
+        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(kd4, ce), -1), "KD + CE, no fused load");
+        assertEquals(4, VectorCrossEntropyTerm.companionPower(batch(ce, kd4, rkl), 1), "CE + KD + reverse KL");
+        assertEquals(2, VectorCrossEntropyTerm.companionPower(batch(ce, dkd2), 1), "CE + DKD");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(ce, kd4), -1), "CE first");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4, rkl, ce), 0), "a term between");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(rkl, ce, kd4), 0), "reverse KL fused first");
+        assertEquals(0, VectorCrossEntropyTerm.companionPower(batch(kd4), 0), "KD alone");
+    }
+
+    @Test
+    void givenAStudentMaximumFarAboveTheFirstTermsShift_whenItHandsOverItsGradient_thenItDeclinesBeyondTheLimit() {
+        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "no jdk.incubator.vector");
+        // Given a kernel whose cross-entropy would take powers of 4, the row's student maximum 80 above the shift
+        VectorRowKernel k = new VectorRowKernel();
+        k.cePower = 4;
+        k.studentMax = 81f;
+        // When the first term offers its gradient at that limit, Then it is taken over
+        assertTrue(VectorCrossEntropyTerm.defer(k, 1f, 0.5f, -0.25f, 3, 0.125f), "at the limit");
+        assertEquals(4, k.cePower);
+        assertEquals(1f, k.qShift);
+        assertEquals(3, k.deferTarget);
+        // When the maximum is just beyond it, Then the term keeps its gradient and the powers are off
+        k.studentMax = 81.5f;
+        assertTrue(!VectorCrossEntropyTerm.defer(k, 1f, 0.5f, -0.25f, -1, 0f), "beyond the limit");
+        assertEquals(0, k.cePower);
+        assertTrue(!VectorCrossEntropyTerm.defer(k, 1f, 0.5f, -0.25f, -1, 0f), "no cross-entropy waiting");
     }
 
     private static Batch batch(FusedTerm... terms) {
