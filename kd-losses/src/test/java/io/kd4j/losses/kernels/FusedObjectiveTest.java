@@ -224,6 +224,36 @@ class FusedObjectiveTest {
                 : Float.toString(bad)) + " at row 1, class " + at, e.getMessage());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float[]", "off-heap float32", "double[]"})
+    void givenNonFiniteLogitsInBothInputs_whenFused_thenTheStudentsIsNamedFirst(String storage) {
+        // Given one row of 37 classes, the teacher bad at class 2 and the student bad at class 30
+        int c = 37;
+        float[] s = new float[c];
+        float[] t = new float[c];
+        for (int i = 0; i < c; i++) {
+            s[i] = (float) Math.sin(i);
+            t[i] = (float) Math.cos(i);
+        }
+        t[2] = Float.NaN;
+        s[30] = Float.POSITIVE_INFINITY;
+        DenseRows sr = switch (storage) {
+            case "float[]" -> DenseRows.wrap(s, 1, c);
+            case "off-heap float32" -> DenseRows.of(Nd4j.create(s, new long[] {1, c}));
+            default -> DenseRows.wrap(toDouble(s), 1, c);
+        };
+        DenseRows tr = switch (storage) {
+            case "float[]" -> DenseRows.wrap(t, 1, c);
+            case "off-heap float32" -> DenseRows.of(Nd4j.create(t, new long[] {1, c}));
+            default -> DenseRows.wrap(toDouble(t), 1, c);
+        };
+        // When fused (KD: on off-heap rows the load pass reads both rows in one loop)
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FusedObjective.of(FusedTerm.softTargetKl(1, 2)).evaluate(sr, tr, null, null, null, 1));
+        // Then the student's value is named, as by the separate load pass, which reads the student first
+        assertEquals("student_logits must be finite, got Infinity at row 0, class 30", e.getMessage());
+    }
+
     private static double[] toDouble(float[] x) {
         double[] d = new double[x.length];
         for (int i = 0; i < x.length; i++) {
