@@ -57,7 +57,10 @@ final class VectorRowKernel extends RowKernel {
     private double[][] wide = new double[3][0];
     private final double[] statsS = new double[3];
     private final double[] statsT = new double[3];
-    /** Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, and one row's maximum and finiteness sum. */
+    /**
+     * Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, the maximum of a row read alone,
+     * and the finiteness sum of the last load (of one row, or of both rows together).
+     */
     float maxS;
     float maxT;
     float guessS;
