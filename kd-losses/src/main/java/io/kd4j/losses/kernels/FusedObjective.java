@@ -281,26 +281,31 @@ public final class FusedObjective {
             double[] tv = new double[slots];
             double[] sums = termSums[ci];
             int end = Math.min(n, (ci + 1) * chunk);
-            for (int r = ci * chunk; r < end; r++) {
-                if (valid != null && !valid[r]) {
-                    if (grad != null) {
-                        grad.clear(r);
+            try {
+                for (int r = ci * chunk; r < end; r++) {
+                    if (valid != null && !valid[r]) {
+                        if (grad != null) {
+                            grad.clear(r);
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                int label = -1;
-                if (needsLabels) {
-                    label = labels != null ? labels[r] : oneHot.hotIndex(r);
-                    if (label < 0 || label >= c) {
-                        throw new IllegalArgumentException("labels must be class indices in [0, " + c + "), got "
-                                + label + " at row " + r + (labels == null ? " (a row without a one-hot hard label)" : ""));
+                    int label = -1;
+                    if (needsLabels) {
+                        label = labels != null ? labels[r] : oneHot.hotIndex(r);
+                        if (label < 0 || label >= c) {
+                            throw new IllegalArgumentException("labels must be class indices in [0, " + c
+                                    + "), got " + label + " at row " + r
+                                    + (labels == null ? " (a row without a one-hot hard label)" : ""));
+                        }
                     }
+                    rowValues[r] = kernel.row(batch, r, label, tv);
+                    for (int i = 0; i < slots; i++) {
+                        sums[i] += tv[i];
+                    }
+                    counts[ci]++;
                 }
-                rowValues[r] = kernel.row(batch, r, label, tv);
-                for (int i = 0; i < slots; i++) {
-                    sums[i] += tv[i];
-                }
-                counts[ci]++;
+            } finally {
+                kernel.finish();
             }
         });
         int count = 0;

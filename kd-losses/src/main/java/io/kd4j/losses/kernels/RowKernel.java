@@ -25,6 +25,13 @@ abstract class RowKernel {
     abstract double row(Batch batch, int row, int label, double[] values);
 
     /**
+     * Writes out what {@link #row} left for later (a gradient row the vector kernel writes while it reads
+     * the next row); called after a thread's last row of a chunk, also when a row failed.
+     */
+    void finish() {
+    }
+
+    /**
      * LTKD's first pass: the log of the teacher's mass in each class group, {@code log P_g} of one row at
      * the term's temperature ({@code -inf} for an empty group), into {@code out[0..3)}.
      */

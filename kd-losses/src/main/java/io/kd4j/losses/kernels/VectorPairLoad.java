@@ -211,9 +211,10 @@ final class VectorPairLoad {
      * Copies a row into {@code dst} (vector loads straight from the off-heap buffer when there is one)
      * and returns its maximum; a non-finite value anywhere in the row is an error naming it.
      *
-     * <p>The maximum is kept with {@link VectorRowKernel#larger} and finiteness is checked by adding up {@code v - v}
-     * (0 for a finite value, NaN for ±inf or NaN): {@code FloatVector.max/min}, used before, have Java's
-     * NaN and signed-zero rules, which C2 builds from five instructions per call on AVX2 machines.
+     * <p>The maximum is kept with {@link VectorRowKernel#larger}: {@code FloatVector.max/min}, used before,
+     * have Java's NaN and signed-zero rules, which C2 builds from five instructions per call on AVX2
+     * machines. Finiteness is checked by adding up the values themselves ({@link #nonFinite}): one
+     * addition per vector, where {@code v - v} took two.
      */
     static float copy(DenseRows rows, int row, float[] dst, int c, String name) {
         int up = S.loopBound(c);
@@ -228,7 +229,7 @@ final class VectorPairLoad {
                 FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
                 v.intoArray(dst, j);
                 vmax = VectorRowKernel.larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
+                nonFinite = nonFinite.add(v);
             }
             for (; j < c; j++) {
                 dst[j] = bytes.getFloat(4 * (at + j));
@@ -238,7 +239,7 @@ final class VectorPairLoad {
                 FloatVector v = FloatVector.fromArray(S, array, at + j);
                 v.intoArray(dst, j);
                 vmax = VectorRowKernel.larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
+                nonFinite = nonFinite.add(v);
             }
             System.arraycopy(array, at + up, dst, up, c - up);
         } else {
@@ -246,11 +247,11 @@ final class VectorPairLoad {
             for (; j < up; j += L) {
                 FloatVector v = FloatVector.fromArray(S, dst, j);
                 vmax = VectorRowKernel.larger(vmax, v);
-                nonFinite = nonFinite.add(v.sub(v));
+                nonFinite = nonFinite.add(v);
             }
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
-        float check = nonFinite.reduceLanes(VectorOperators.ADD);
+        float check = nonFinite(nonFinite.reduceLanes(VectorOperators.ADD));
         for (j = up; j < c; j++) {
             max = Math.max(max, dst[j]);
             check += dst[j] - dst[j];
@@ -318,12 +319,24 @@ final class VectorPairLoad {
     }
 
     /**
+     * 0 for a finite {@code sum}, NaN for ±inf or NaN: the finiteness check of a loop that adds up values
+     * in which any ±inf or NaN input leaves a non-finite sum (a sum of the inputs, or {@link #both}'s
+     * {@code Σ p(t - s)}: a non-finite {@code t} or {@code s} makes {@code t - s} non-finite, and so every
+     * product {@code p (t - s)}, {@code 0 · inf} included). Finite inputs can also give a non-finite sum
+     * (it overflows); the caller's scan of the row then finds no bad value and goes on, so this costs a
+     * scan, never a wrong error.
+     */
+    private static float nonFinite(float sum) {
+        return sum * 0f;
+    }
+
+    /**
      * Copies the row at float index {@code at} of {@code bytes} into {@code t} and stores
      * {@code exp((t - g) · inv)} into {@code p} (LTKD's teacher: {@code k.t} and {@code k.p}; a top-k
      * term's student: {@code k.s} and {@code k.q}); their sum per block of {@value RowKernel#BLOCK} values
      * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail is the last block). Leaves the
-     * row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is 0 when every value
-     * is finite.
+     * row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is not 0 when a value
+     * is not finite ({@link #nonFinite} of the row's sum; also when that sum overflows).
      */
     private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv,
                               float[] t, float[] p) {
@@ -344,14 +357,14 @@ final class VectorPairLoad {
                 FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
                 v.intoArray(t, j);
                 vmax = VectorRowKernel.larger(vmax, v);
-                bad = bad.add(v.sub(v));
+                bad = bad.add(v);
                 FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
                 e.intoArray(p, j);
                 az = az.add(e);
             }
             blockSums[4 * block] = az.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
-            check += bad.reduceLanes(VectorOperators.ADD);
+            check += nonFinite(bad.reduceLanes(VectorOperators.ADD));
         }
         double z = 0;
         for (int j = up; j < c; j++) {
@@ -374,8 +387,9 @@ final class VectorPairLoad {
      * scalar tail's exponentials (a vector-part {@code ex} is handled by the caller). Per block, slots 0
      * to 3 of {@code k.blockSums} get {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)} and
      * {@code -Σ q(t - s)}. Leaves the maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum
-     * for both rows in {@code k.loadedCheck} (the caller then names the student's first non-finite value,
-     * else the teacher's).
+     * for both rows in {@code k.loadedCheck}: {@link #nonFinite} of {@code Σ p(t - s)}, with no work of its
+     * own in the loop (when it is not 0 the caller scans the rows and names the student's first
+     * non-finite value, else the teacher's).
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex) {
@@ -383,6 +397,9 @@ final class VectorPairLoad {
         float[] q = k.q;
         float[] t = k.t;
         float[] p = k.p;
+        float[] g = k.g;
+        ByteBuffer gb = k.flushTo;
+        int ga = k.flushAt;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -397,7 +414,6 @@ final class VectorPairLoad {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
             FloatVector mxt = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             FloatVector mxs = mxt;
-            FloatVector bad = FloatVector.zero(S);
             FloatVector azt = FloatVector.zero(S);
             FloatVector azs = FloatVector.zero(S);
             FloatVector apd = FloatVector.zero(S);
@@ -409,7 +425,6 @@ final class VectorPairLoad {
                 v.intoArray(s, j);
                 mxt = VectorRowKernel.larger(mxt, w);
                 mxs = VectorRowKernel.larger(mxs, v);
-                bad = bad.add(w.sub(w)).add(v.sub(v));
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
                 FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
                 a.intoArray(p, j);
@@ -419,20 +434,27 @@ final class VectorPairLoad {
                 FloatVector d = w.sub(v);
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
+                if (gb != null) {
+                    FloatVector.fromArray(S, g, j).intoByteBuffer(gb, 4 * (ga + j), ORDER);
+                }
             }
             blockSums[4 * block] = azt.reduceLanes(VectorOperators.ADD);
             blockSums[4 * block + 1] = azs.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 2] = apd.reduceLanes(VectorOperators.ADD);
+            float pd = apd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block + 2] = pd;
             blockSums[4 * block + 3] = -aqd.reduceLanes(VectorOperators.ADD);
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
-            check += bad.reduceLanes(VectorOperators.ADD);
+            check += nonFinite(pd);
         }
         double zt = 0;
         double zs = 0;
         double pd = 0;
         double qd = 0;
         for (int j = up; j < c; j++) {
+            if (gb != null) {
+                gb.putFloat(4 * (ga + j), g[j]);
+            }
             float w = tb.getFloat(4 * (tt + j));
             float v = sb.getFloat(4 * (st + j));
             t[j] = w;

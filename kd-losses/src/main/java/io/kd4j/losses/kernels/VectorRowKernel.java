@@ -85,6 +85,16 @@ final class VectorRowKernel extends RowKernel {
     private ByteBuffer out;
     private int outAt;
     /**
+     * A row whose gradient is in {@code g} but not yet in the batch's gradient buffer (-1: none), and
+     * that batch: {@link VectorPairLoad#load} writes it out while it reads the next row, and
+     * {@link #finish} or the next row's load writes it otherwise.
+     */
+    private int pendingRow = -1;
+    private Batch pendingBatch;
+    /** For {@link VectorPairLoad#load}: where it writes {@code g} out (null: nowhere), from float index {@link #flushAt}. */
+    ByteBuffer flushTo;
+    int flushAt;
+    /**
      * {@link VectorCrossEntropyTerm#fromPowers}: the first term's integer temperature while the
      * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the row's student
      * maximum, and what the first term leaves for the cross-entropy's gradient pass
@@ -133,9 +143,26 @@ final class VectorRowKernel extends RowKernel {
         float mt = 0;
         float gs = 0;
         float gt = 0;
+        boolean wantGrad = b.grad != null;
+        boolean direct = wantGrad && b.grad.bytes() != null;
+        // a row loaded by the pair pass leaves its gradient in g for the next row's pair pass to write out
+        boolean defer = direct && pair >= 0;
+        if (pendingRow >= 0 && (pair < 0 || pendingBatch != b)) {
+            finish();
+        }
         if (pair >= 0) {
-            // the load pass fused with the pair term's exponentials, shifted by guesses
-            boolean fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature(), dkd ? label : -1);
+            // the load pass fused with the pair term's exponentials, shifted by guesses; it also writes out
+            // the previous row's gradient
+            flushTo = pendingRow >= 0 ? b.grad.bytes() : null;
+            flushAt = pendingRow >= 0 ? b.grad.start(pendingRow) : 0;
+            pendingRow = -1;
+            pendingBatch = null;
+            boolean fits;
+            try {
+                fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature(), dkd ? label : -1);
+            } finally {
+                flushTo = null;
+            }
             ms = maxS;
             mt = maxT;
             gs = guessS;
@@ -160,8 +187,6 @@ final class VectorRowKernel extends RowKernel {
                 sparse.load(b.teacher, row, c);
             }
         }
-        boolean wantGrad = b.grad != null;
-        boolean direct = wantGrad && b.grad.bytes() != null;
         first = true;
         outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
@@ -176,7 +201,7 @@ final class VectorRowKernel extends RowKernel {
             float fs = pre ? gs : ms;
             float ft = pre ? gt : mt;
             FusedTerm term = b.terms[i];
-            out = direct && k == n - 1 ? b.grad.bytes() : null;
+            out = direct && !defer && k == n - 1 ? b.grad.bytes() : null;
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double v = term.standardize()
                     ? standardized(b, i, c, label, wantGrad, gw, values)
@@ -189,10 +214,22 @@ final class VectorRowKernel extends RowKernel {
         if (wantGrad && first) {
             Arrays.fill(g, 0, c, 0f);
         }
-        if (wantGrad && (!direct || first)) {
+        if (defer) {
+            pendingRow = row;
+            pendingBatch = b;
+        } else if (wantGrad && (!direct || first)) {
             b.grad.write(row, g);
         }
         return total;
+    }
+
+    @Override
+    void finish() {
+        if (pendingRow >= 0) {
+            pendingBatch.grad.write(pendingRow, g);
+            pendingRow = -1;
+            pendingBatch = null;
+        }
     }
 
     /**
@@ -208,10 +245,10 @@ final class VectorRowKernel extends RowKernel {
             case CROSS_ENTROPY -> cePower > 0
                     ? VectorCrossEntropyTerm.fromPowers(this, c, label, term.labelSmoothing(), wantGrad, gw)
                     : VectorCrossEntropyTerm.crossEntropy(this, c, ms, label, term.labelSmoothing(), wantGrad, gw);
-            case SOFT_TARGET_KL -> tau * tau * forwardKl(c, ms, mt, tau, wantGrad, gw * tau);
-            case REVERSE_KL -> reverseKl(c, ms, mt, tau, wantGrad, gw / tau);
+            case SOFT_TARGET_KL -> tau * tau * VectorKlTerms.forwardKl(this, c, ms, mt, tau, wantGrad, gw * tau);
+            case REVERSE_KL -> VectorKlTerms.reverseKl(this, c, ms, mt, tau, wantGrad, gw / tau);
             case TOTAL_VARIATION -> VectorTvdTerm.tvd(this, c, ms, mt, tau, wantGrad, gw / tau);
-            case GENERALIZED_JSD -> jsd(c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
+            case GENERALIZED_JSD -> VectorKlTerms.jsd(this, c, ms, mt, tau, term.teacherMixWeight(), wantGrad, gw / tau);
             case DKD -> VectorGroupTerms.dkd(this, c, ms, mt, label, term, wantGrad, gw, values, at);
             case LTKD -> VectorLtkdTerm.ltkd(this, c, ms, mt, term, b.logRebalance[i], wantGrad, gw, values, at);
             case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
@@ -432,54 +469,4 @@ final class VectorRowKernel extends RowKernel {
             store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
         }
     }
-
-    /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */
-    private double forwardKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = pairExps(c, ms, mt, tau, -1);
-        double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + Math.log(z[1]));
-        float kq = (float) (gw / z[1]);
-        float kp = (float) (-gw / z[0]);
-        if (!VectorCrossEntropyTerm.defer(this, ms, kq, kp, -1, 0f) && wantGrad) {
-            addScaled(c, kq, kp);
-        }
-        return kl;
-    }
-
-    /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
-    private double reverseKl(int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
-        double[] z = pairExps(c, ms, mt, tau, -1);
-        double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
-        double kl = z[3] / (tau * z[1]) + shift;
-        if (wantGrad) {
-            int up = S.loopBound(c);
-            float inv = (float) (1 / tau);
-            FloatVector vinv = FloatVector.broadcast(S, inv);
-            FloatVector k = FloatVector.broadcast(S, (float) (gw / z[1]));
-            FloatVector sk = FloatVector.broadcast(S, (float) (shift - kl));
-            boolean replace = first;
-            for (int j = 0; j < up; j += L) {
-                FloatVector inner = FloatVector.fromArray(S, s, j).sub(FloatVector.fromArray(S, t, j)).fma(vinv, sk);
-                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-                store(FloatVector.fromArray(S, q, j).mul(k).fma(inner, acc), j);
-            }
-            for (int j = up; j < c; j++) {
-                store(j, (replace ? 0f : g[j])
-                        + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl)));
-            }
-            first = false;
-        }
-        return kl;
-    }
-
-    /** Generalized JSD: TRL's special cases at β = 0 (forward KL) and β = 1 (reverse KL), else {@link VectorJsdTerm}. */
-    private double jsd(int c, float ms, float mt, double tau, double beta, boolean wantGrad, double gw) {
-        if (beta == 0) {
-            return forwardKl(c, ms, mt, tau, wantGrad, gw);
-        }
-        if (beta == 1) {
-            return reverseKl(c, ms, mt, tau, wantGrad, gw);
-        }
-        return VectorJsdTerm.jsd(this, c, ms, mt, tau, beta, wantGrad, gw);
-    }
-
 }

@@ -17,10 +17,14 @@ final class VectorTvdTerm {
     private VectorTvdTerm() {
     }
 
-    /** 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p). */
+    /**
+     * 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p), which the value loop stores in
+     * {@code k.u} for the gradient loop.
+     */
     static double tvd(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         float[] p = k.p;
         float[] q = k.q;
+        float[] u = k.u;
         float[] g = k.g;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
@@ -37,7 +41,9 @@ final class VectorTvdTerm {
                 FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
                 asum = asum.add(d.abs());
-                asu = qv.mul(half).fma(sign(d), asu);
+                FloatVector uj = qv.mul(half).mul(sign(d));
+                uj.intoArray(u, j);
+                asu = asu.add(uj);
             }
             sum += asum.reduceLanes(VectorOperators.ADD);
             su += asu.reduceLanes(VectorOperators.ADD);
@@ -46,22 +52,21 @@ final class VectorTvdTerm {
             double qj = q[j] / z[1];
             double d = qj - p[j] / z[0];
             sum += Math.abs(d);
-            su += 0.5 * qj * RowKernel.tieSign(d);
+            double uj = 0.5 * qj * RowKernel.tieSign(d);
+            u[j] = (float) uj;
+            su += uj;
         }
         if (wantGrad) {
+            // gw (u - q Σu) = gw u - (gw Σu / zs) q, from the u the value loop stored
             FloatVector vgw = FloatVector.broadcast(S, (float) gw);
-            FloatVector vsu = FloatVector.broadcast(S, (float) su);
+            FloatVector vkq = FloatVector.broadcast(S, (float) (-gw * su / z[1]));
             boolean replace = k.first;
             for (int j = 0; j < up; j += L) {
-                FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
-                FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
-                FloatVector du = qv.mul(half).mul(sign(d)).sub(qv.mul(vsu));
-                k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
+                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+                k.store(FloatVector.fromArray(S, u, j).fma(vgw, FloatVector.fromArray(S, q, j).fma(vkq, acc)), j);
             }
             for (int j = up; j < c; j++) {
-                double qj = q[j] / z[1];
-                double d = qj - p[j] / z[0];
-                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (0.5 * qj * RowKernel.tieSign(d) - qj * su)));
+                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
             }
             k.first = false;
         }

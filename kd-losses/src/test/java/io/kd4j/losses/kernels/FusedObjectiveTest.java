@@ -350,6 +350,38 @@ class FusedObjectiveTest {
         assertArrayEquals(new float[x.length], g, 1e-7f);
     }
 
+    @Test
+    void givenHugeFiniteLogits_whenFusedOffHeap_thenTheyAreNotRejected() {
+        // Given off-heap student rows of 2061 classes all equal to 3e37: a float lane adds up 128 of them,
+        // which overflows the finiteness sum of the load pass (the row is then scanned and found finite).
+        // Only gradients are compared: a value lse - s[label] at 3e37 keeps no digits in double.
+        int c = 2061;
+        float[] huge = new float[2 * c];
+        java.util.Arrays.fill(huge, 3e37f);
+        INDArray grad = Nd4j.zeros(DataType.FLOAT, 2, c);
+        // When cross-entropy is fused on them (labels 5 and 2060)
+        FusedObjective.of(FusedTerm.crossEntropy(1, 0)).evaluate(DenseRows.of(Nd4j.create(huge, new long[] {2, c})),
+                null, new int[] {5, 2060}, null, DenseRows.of(grad), 1);
+        // Then the student is uniform: gradient 1/2061 - [j = label]
+        float[] g = grad.data().asFloat();
+        assertEquals(1.0 / c - 1, g[5], 1e-6);
+        assertEquals(1.0 / c, g[6], 1e-6);
+        assertEquals(1.0 / c - 1, g[c + 2060], 1e-6);
+
+        // And a top-k KL (the student's own load pass, with its exponentials) accepts them too. Its gradient
+        // is not compared: log q = s / T - lse subtracts two numbers near 1.5e37, which keeps no digits in double.
+        float half = (float) Math.log(0.5);
+        float[] teacher = {0, 1, half, 2 * half, 0, 1, half, 2 * half};
+        FusedObjective topK = FusedObjective.compile(Objective.parse("SparseTopKKl(temperature=2.0)"), 1.0)
+                .orElseThrow();
+        INDArray onHuge = Nd4j.zeros(DataType.FLOAT, 2, c);
+        topK.evaluate(DenseRows.of(Nd4j.create(huge, new long[] {2, c})), DenseRows.wrap(teacher, 2, 4), null, null,
+                DenseRows.of(onHuge), 1.0);
+        for (float v : onHuge.data().asFloat()) {
+            assertTrue(Float.isFinite(v), "a top-k gradient on finite logits is finite");
+        }
+    }
+
     private static double[] logits(Random rnd, int size, boolean float32) {
         double[] x = new double[size];
         for (int i = 0; i < size; i++) {

@@ -159,6 +159,27 @@ class FusedSparseTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} at class {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"NaN, 9", "Infinity, 0", "-Infinity, 31", "NaN, 36"})
+    void givenANonFiniteOffHeapStudentLogit_whenTopKIsFused_thenTheErrorNamesInputRowAndClass(float bad, int at) {
+        // Given 2 rows of 37 off-heap student logits (the top-k load pass reads lanes [0, 32) and a scalar
+        // tail) with one bad value in row 1, and a top-2 teacher: classes 0 and 1 at 0.5 and 0.25
+        int c = 37;
+        float[] s = new float[2 * c];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) Math.sin(i);
+        }
+        s[c + at] = bad;
+        float half = (float) Math.log(0.5);
+        float quarter = (float) Math.log(0.25);
+        float[] teacher = {0, 1, half, quarter, 0, 1, half, quarter};
+        FusedObjective f = FusedObjective.compile(Objective.parse("SparseTopKKl(temperature=2.0)"), 1.0).orElseThrow();
+        // When fused, Then the error names the input, the value, the row and the class
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.evaluate(
+                DenseRows.of(Nd4j.create(s, new long[] {2, c})), DenseRows.wrap(teacher, 2, 4), null, null, null, 1.0));
+        assertEquals("student_logits must be finite, got " + bad + " at row 1, class " + at, e.getMessage());
+    }
+
     @Test
     void givenDuplicateIndices_whenFused_thenTheErrorNamesIndexAndRow() {
         FusedObjective f = FusedObjective.compile(Objective.parse("SparseTopKKl"), 1.0).orElseThrow();

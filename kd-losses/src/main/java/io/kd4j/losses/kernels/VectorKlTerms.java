@@ -1,0 +1,73 @@
+package io.kd4j.losses.kernels;
+
+import static io.kd4j.losses.kernels.VectorRowKernel.L;
+import static io.kd4j.losses.kernels.VectorRowKernel.S;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The KL terms in the Vector API kernel, on the row buffers of a {@link VectorRowKernel}: forward KL
+ * (soft targets), reverse KL, and the generalized JSD's special cases; loaded only through it. Formulas
+ * as {@link ScalarRowKernel}'s.
+ */
+final class VectorKlTerms {
+    private VectorKlTerms() {
+    }
+
+    /** KL(p ‖ q) = Σp(t-s)/(T zt) - lseT + lseS; gradient gw (q - p). */
+    static double forwardKl(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
+        double[] z = k.pairExps(c, ms, mt, tau, -1);
+        double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + Math.log(z[1]));
+        float kq = (float) (gw / z[1]);
+        float kp = (float) (-gw / z[0]);
+        if (!VectorCrossEntropyTerm.defer(k, ms, kq, kp, -1, 0f) && wantGrad) {
+            k.addScaled(c, kq, kp);
+        }
+        return kl;
+    }
+
+    /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
+    static double reverseKl(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
+        double[] z = k.pairExps(c, ms, mt, tau, -1);
+        double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
+        double kl = z[3] / (tau * z[1]) + shift;
+        if (wantGrad) {
+            int up = S.loopBound(c);
+            float inv = (float) (1 / tau);
+            FloatVector vinv = FloatVector.broadcast(S, inv);
+            FloatVector kq = FloatVector.broadcast(S, (float) (gw / z[1]));
+            FloatVector sk = FloatVector.broadcast(S, (float) (shift - kl));
+            boolean replace = k.first;
+            float[] s = k.s;
+            float[] t = k.t;
+            float[] g = k.g;
+            float[] q = k.q;
+            for (int j = 0; j < up; j += L) {
+                FloatVector inner = FloatVector.fromArray(S, s, j).sub(FloatVector.fromArray(S, t, j)).fma(vinv, sk);
+                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
+                k.store(FloatVector.fromArray(S, q, j).mul(kq).fma(inner, acc), j);
+            }
+            for (int j = up; j < c; j++) {
+                k.store(j, (replace ? 0f : g[j])
+                        + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl)));
+            }
+            k.first = false;
+        }
+        return kl;
+    }
+
+    /**
+     * Generalized JSD: TRL's special cases at β = 0 (forward KL) and β = 1 (reverse KL), else
+     * {@link VectorJsdTerm}.
+     */
+    static double jsd(VectorRowKernel k, int c, float ms, float mt, double tau, double beta, boolean wantGrad,
+                      double gw) {
+        if (beta == 0) {
+            return forwardKl(k, c, ms, mt, tau, wantGrad, gw);
+        }
+        if (beta == 1) {
+            return reverseKl(k, c, ms, mt, tau, wantGrad, gw);
+        }
+        return VectorJsdTerm.jsd(k, c, ms, mt, tau, beta, wantGrad, gw);
+    }
+}
