@@ -336,10 +336,14 @@ final class VectorPairLoad {
      * term's student: {@code k.s} and {@code k.q}); their sum per block of {@value RowKernel#BLOCK} values
      * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail is the last block). Leaves the
      * row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is not 0 when a value
-     * is not finite ({@link #nonFinite} of the row's sum; also when that sum overflows).
+     * is not finite ({@link #nonFinite} of the row's sum; also when that sum overflows). Like {@link #both},
+     * it writes {@code k.g} to {@code k.flushTo} while it reads, when that is set.
      */
     private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv,
                               float[] t, float[] p) {
+        float[] gr = k.g;
+        ByteBuffer gb = k.flushTo;
+        int ga = k.flushAt;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -361,6 +365,9 @@ final class VectorPairLoad {
                 FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
                 e.intoArray(p, j);
                 az = az.add(e);
+                if (gb != null) {
+                    FloatVector.fromArray(S, gr, j).intoByteBuffer(gb, 4 * (ga + j), ORDER);
+                }
             }
             blockSums[4 * block] = az.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
@@ -368,6 +375,9 @@ final class VectorPairLoad {
         }
         double z = 0;
         for (int j = up; j < c; j++) {
+            if (gb != null) {
+                gb.putFloat(4 * (ga + j), gr[j]);
+            }
             float v = bytes.getFloat(4 * (at + j));
             t[j] = v;
             max = Math.max(max, v);

@@ -145,18 +145,19 @@ final class VectorRowKernel extends RowKernel {
         float gt = 0;
         boolean wantGrad = b.grad != null;
         boolean direct = wantGrad && b.grad.bytes() != null;
-        // a row loaded by the pair pass leaves its gradient in g for the next row's pair pass to write out
-        boolean defer = direct && pair >= 0;
-        if (pendingRow >= 0 && (pair < 0 || pendingBatch != b)) {
+        int top = pair < 0 ? VectorPairLoad.sparseTerm(b) : -1;
+        // a row read by a fused load pass leaves its gradient in g for the next row's load pass to write out
+        boolean defer = direct && (pair >= 0 || top >= 0);
+        if (pendingRow >= 0 && (!defer || pendingBatch != b)) {
             finish();
         }
+        flushTo = pendingRow >= 0 ? b.grad.bytes() : null;
+        flushAt = pendingRow >= 0 ? b.grad.start(pendingRow) : 0;
+        pendingRow = -1;
+        pendingBatch = null;
         if (pair >= 0) {
             // the load pass fused with the pair term's exponentials, shifted by guesses; it also writes out
             // the previous row's gradient
-            flushTo = pendingRow >= 0 ? b.grad.bytes() : null;
-            flushAt = pendingRow >= 0 ? b.grad.start(pendingRow) : 0;
-            pendingRow = -1;
-            pendingBatch = null;
             boolean fits;
             try {
                 fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature(), dkd ? label : -1);
@@ -171,10 +172,15 @@ final class VectorRowKernel extends RowKernel {
                 pair = -1;
             }
         } else {
-            int top = VectorPairLoad.sparseTerm(b);
             if (top >= 0) {
-                // the student's load pass fused with the first top-k term's exponentials
-                boolean fits = VectorPairLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
+                // the student's load pass fused with the first top-k term's exponentials (and the previous
+                // row's gradient write)
+                boolean fits;
+                try {
+                    fits = VectorPairLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
+                } finally {
+                    flushTo = null;
+                }
                 ms = maxS;
                 gs = guessS;
                 pair = fits ? top : -1;

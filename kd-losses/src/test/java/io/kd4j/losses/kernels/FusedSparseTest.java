@@ -65,11 +65,14 @@ class FusedSparseTest {
             b.add(new Case(f, 4, 37, 37, false, false, 3));
             b.add(new Case(f, 6, 300, 8, true, false, 40));
             b.add(new Case(f, 4, 300, 8, false, true, 40));
+            // many rows per chunk: the vector kernel writes a row's gradient while it reads the next row
+            b.add(new Case(f, 200, 2061, 32, true, true, 3));
         }
         for (String f : List.of("SparseTopKKl(temperature=1.0)", "SparseTopKTvd(temperature=1.0)")) {
             b.add(new Case(f, 6, 300, 8, true, false, 3, 200, 0));
             b.add(new Case(f, 4, 300, 8, false, false, 3, 200, 0));
             b.add(new Case(f, 6, 300, 8, true, false, 3, 0, 100));
+            b.add(new Case(f, 200, 300, 8, true, true, 3, 0, 100));
         }
         return b.build();
     }
@@ -112,7 +115,8 @@ class FusedSparseTest {
         }
         if (tc.float32()) {
             // ND4J arrays: the vector kernel reads them and writes the gradient straight into the off-heap buffer
-            INDArray g = Nd4j.createUninitialized(DataType.FLOAT, n, c);
+            // (NaN first: a row written late, never, or with another row's gradient fails)
+            INDArray g = Nd4j.valueArrayOf(new long[] {n, c}, Float.NaN, DataType.FLOAT);
             FusedResult r = fused.evaluate(DenseRows.of(Nd4j.create(toFloat(s), new long[] {n, c}, 'c')),
                     DenseRows.wrap(toFloat(packed), n, 2 * k), labels, valid, DenseRows.of(g), 1.0 / count);
             ReferenceCheck.assertMatches(ref, r, g.data().asFloat(), null, valid, n, c, true);
