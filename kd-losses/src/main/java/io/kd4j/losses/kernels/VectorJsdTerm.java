@@ -39,10 +39,9 @@ final class VectorJsdTerm {
         FloatVector vms = FloatVector.broadcast(S, ms);
         FloatVector nlzt = FloatVector.broadcast(S, -lzt);
         FloatVector nlzs = FloatVector.broadcast(S, -lzs);
-        FloatVector vit = FloatVector.broadcast(S, (float) (1 / z[0]));
-        FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
-        FloatVector vb = FloatVector.broadcast(S, (float) beta);
-        FloatVector vb1 = FloatVector.broadcast(S, (float) (1 - beta));
+        // β p and (1-β) q in one multiplication each
+        FloatVector vbt = FloatVector.broadcast(S, (float) (beta / z[0]));
+        FloatVector vbs = FloatVector.broadcast(S, (float) ((1 - beta) / z[1]));
         FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
         double value = 0;
         double su = 0;
@@ -51,16 +50,16 @@ final class VectorJsdTerm {
             FloatVector av = FloatVector.zero(S);
             FloatVector au = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
-                FloatVector pj = FloatVector.fromArray(S, p, j).mul(vit);
-                FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
+                FloatVector bp = FloatVector.fromArray(S, p, j).mul(vbt);
+                FloatVector bq = FloatVector.fromArray(S, q, j).mul(vbs);
                 FloatVector logP = FloatVector.fromArray(S, t, j).sub(vmt).fma(vinv, nlzt);
                 FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
-                FloatVector m = pj.fma(vb, qj.mul(vb1));
+                FloatVector m = bp.add(bq);
                 // a compare and a blend, not max(tiny): see VectorRowKernel.larger
                 FloatVector logM = VectorLog.log(m.blend(tiny, m.compare(VectorOperators.LT, tiny)));
-                FloatVector uj = qj.mul(vb1).mul(logQ.sub(logM));
+                FloatVector uj = bq.mul(logQ.sub(logM));
                 uj.intoArray(u, j);
-                av = pj.mul(vb).fma(logP.sub(logM), av.add(uj));
+                av = bp.fma(logP.sub(logM), av.add(uj));
                 au = au.add(uj);
             }
             value += av.reduceLanes(VectorOperators.ADD);
