@@ -26,15 +26,17 @@ import jdk.incubator.vector.VectorSpecies;
  *       unnormalised {@code exp} values and adds up the row's sums in the same loop (in float lanes, flushed
  *       to double every block);</li>
  *   <li>one pass per term adds the term's gradient into the gradient row (the first term writes it, so
- *       it is never zeroed), which is copied into the ND4J gradient buffer once.</li>
+ *       it is never zeroed). The last term writes straight into the ND4J gradient buffer, except after a
+ *       fused load pass: then the row stays in the row buffer, and the next row's load pass writes it out
+ *       while it reads ({@link #finish} writes the last one).</li>
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
  * reach it. ({@code VectorOperators.EXP}, used before, was measured 10-20 times slower on arguments
  * that underflow.) The clamped value differs from the exact one by
  * less than {@code 1.2e-38}, next to a normaliser of at least 1. DKD, LTKD and the top-k terms are in
- * {@link VectorGroupTerms}, the generalized JSD in {@link VectorJsdTerm}, TVD in
- * {@link VectorTvdTerm}.
+ * {@link VectorGroupTerms}, the KL terms in {@link VectorKlTerms}, the generalized JSD in
+ * {@link VectorJsdTerm}, TVD in {@link VectorTvdTerm}.
  */
 final class VectorRowKernel extends RowKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
