@@ -28,7 +28,6 @@ final class VectorJsdTerm {
         float[] p = k.p;
         float[] q = k.q;
         float[] u = k.u;
-        float[] g = k.g;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
         float inv = (float) (1 / tau);
@@ -87,22 +86,6 @@ final class VectorJsdTerm {
      * loop's compilation C2 ran out of nodes before inlining {@code store} and boxed its vector.
      */
     private static void gradient(VectorRowKernel k, int c, double zs, double su, double gw) {
-        float[] q = k.q;
-        float[] u = k.u;
-        float[] g = k.g;
-        int up = S.loopBound(c);
-        FloatVector vis = FloatVector.broadcast(S, (float) (1 / zs));
-        FloatVector vgw = FloatVector.broadcast(S, (float) gw);
-        FloatVector vsu = FloatVector.broadcast(S, (float) su);
-        boolean replace = k.first;
-        for (int j = 0; j < up; j += L) {
-            FloatVector qj = FloatVector.fromArray(S, q, j).mul(vis);
-            FloatVector du = FloatVector.fromArray(S, u, j).sub(qj.mul(vsu));
-            k.store(du.fma(vgw, replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j)), j);
-        }
-        for (int j = up; j < c; j++) {
-            k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / zs * su)));
-        }
-        k.first = false;
+        k.addScaled(c, (float) (-gw * su / zs), k.u, (float) gw);
     }
 }

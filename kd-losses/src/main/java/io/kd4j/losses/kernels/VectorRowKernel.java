@@ -93,7 +93,10 @@ final class VectorRowKernel extends RowKernel {
      */
     private int pendingRow = -1;
     private Batch pendingBatch;
-    /** For {@link VectorPairLoad#load}: where it writes {@code g} out (null: nowhere), from float index {@link #flushAt}. */
+    /**
+     * For the load passes of {@link VectorPairLoad} ({@code load}, {@code loadStudent}): where they write
+     * {@code g} out (null: nowhere), from float index {@link #flushAt}.
+     */
     ByteBuffer flushTo;
     int flushAt;
     /**
@@ -456,11 +459,16 @@ final class VectorRowKernel extends RowKernel {
 
     /** {@code g (= or +=) kq q + kp p}. */
     void addScaled(int c, float kq, float kp) {
+        addScaled(c, kq, p, kp);
+    }
+
+    /** {@code g (= or +=) kq q + kx x}: {@code x} is {@code p}, or a term's own buffer ({@code u}). */
+    void addScaled(int c, float kq, float[] x, float kx) {
         int up = S.loopBound(c);
         boolean replace = first;
-        addScaled(0, up, kq, kp, replace);
+        addScaled(0, up, kq, x, kx, replace);
         for (int j = up; j < c; j++) {
-            store(j, (replace ? 0f : g[j]) + kq * q[j] + kp * p[j]);
+            store(j, (replace ? 0f : g[j]) + kq * q[j] + kx * x[j]);
         }
         first = false;
     }
@@ -470,11 +478,15 @@ final class VectorRowKernel extends RowKernel {
      * multiple of the lane count; leaves {@link #first} as it is.
      */
     void addScaled(int j0, int end, float kq, float kp, boolean replace) {
+        addScaled(j0, end, kq, p, kp, replace);
+    }
+
+    private void addScaled(int j0, int end, float kq, float[] x, float kx, boolean replace) {
         FloatVector vq = FloatVector.broadcast(S, kq);
-        FloatVector vp = FloatVector.broadcast(S, kp);
+        FloatVector vx = FloatVector.broadcast(S, kx);
         for (int j = j0; j < end; j += L) {
             FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-            store(FloatVector.fromArray(S, p, j).fma(vp, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
+            store(FloatVector.fromArray(S, x, j).fma(vx, FloatVector.fromArray(S, q, j).fma(vq, acc)), j);
         }
     }
 }

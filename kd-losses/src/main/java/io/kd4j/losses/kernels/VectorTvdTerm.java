@@ -25,7 +25,6 @@ final class VectorTvdTerm {
         float[] p = k.p;
         float[] q = k.q;
         float[] u = k.u;
-        float[] g = k.g;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
         FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
@@ -58,17 +57,7 @@ final class VectorTvdTerm {
         }
         if (wantGrad) {
             // gw (u - q Σu) = gw u - (gw Σu / zs) q, from the u the value loop stored
-            FloatVector vgw = FloatVector.broadcast(S, (float) gw);
-            FloatVector vkq = FloatVector.broadcast(S, (float) (-gw * su / z[1]));
-            boolean replace = k.first;
-            for (int j = 0; j < up; j += L) {
-                FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
-                k.store(FloatVector.fromArray(S, u, j).fma(vgw, FloatVector.fromArray(S, q, j).fma(vkq, acc)), j);
-            }
-            for (int j = up; j < c; j++) {
-                k.store(j, (replace ? 0f : g[j]) + (float) (gw * (u[j] - q[j] / z[1] * su)));
-            }
-            k.first = false;
+            k.addScaled(c, (float) (-gw * su / z[1]), u, (float) gw);
         }
         return 0.5 * sum;
     }

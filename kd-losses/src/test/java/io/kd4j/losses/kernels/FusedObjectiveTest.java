@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -357,7 +358,7 @@ class FusedObjectiveTest {
         // Only gradients are compared: a value lse - s[label] at 3e37 keeps no digits in double.
         int c = 2061;
         float[] huge = new float[2 * c];
-        java.util.Arrays.fill(huge, 3e37f);
+        Arrays.fill(huge, 3e37f);
         INDArray grad = Nd4j.zeros(DataType.FLOAT, 2, c);
         // When cross-entropy is fused on them (labels 5 and 2060)
         FusedObjective.of(FusedTerm.crossEntropy(1, 0)).evaluate(DenseRows.of(Nd4j.create(huge, new long[] {2, c})),

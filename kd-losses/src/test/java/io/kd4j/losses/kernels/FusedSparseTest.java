@@ -14,6 +14,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -164,7 +165,7 @@ class FusedSparseTest {
     }
 
     @ParameterizedTest(name = "{0} at class {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"NaN, 9", "Infinity, 0", "-Infinity, 31", "NaN, 36"})
+    @CsvSource({"NaN, 9", "Infinity, 0", "-Infinity, 31", "NaN, 36"})
     void givenANonFiniteOffHeapStudentLogit_whenTopKIsFused_thenTheErrorNamesInputRowAndClass(float bad, int at) {
         // Given 2 rows of 37 off-heap student logits (the top-k load pass reads lanes [0, 32) and a scalar
         // tail) with one bad value in row 1, and a top-2 teacher: classes 0 and 1 at 0.5 and 0.25
