@@ -18,74 +18,74 @@ final class VectorJsdTerm {
     /**
      * Generalized JSD at 0 &lt; β &lt; 1: with m = βp + (1-β)q,
      * {@code β KL(p ‖ m) + (1-β) KL(q ‖ m)}; gradient {@code gw (u - q Σu)}, {@code u = (1-β) q (log q - log m)}.
-     * {@code m} is floored at the smallest normal float before its logarithm, which only touches
-     * classes whose probabilities are both below 1.2e-38.
+     *
+     * <p>The value is taken as {@code β KL(p ‖ q) + Σ (βp + (1-β)q)(log q - log m)}, the same sum split at
+     * {@code log q}: KL(p ‖ q) comes from the sums of the pair pass (as {@link VectorKlTerms#forwardKl}), so
+     * each class needs {@code log q - log m} only, not {@code log p} too. The loop keeps the unnormalised
+     * {@code p} and {@code q} and scales its two sums once per row. {@code m} gets {@link Float#MIN_NORMAL}
+     * added before its logarithm (one addition; the floor the scalar kernel takes with a maximum), which
+     * changes only classes whose probabilities are both below about 1e-31, by less than 1.2e-38 in
+     * {@code m}.
      */
     static double jsd(VectorRowKernel k, int c, float ms, float mt, double tau, double beta, boolean wantGrad,
                       double gw) {
         float[] s = k.s;
-        float[] t = k.t;
         float[] p = k.p;
         float[] q = k.q;
         float[] u = k.u;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
         float inv = (float) (1 / tau);
-        float lzt = (float) Math.log(z[0]);
-        float lzs = (float) Math.log(z[1]);
+        double lzs = Math.log(z[1]);
+        double kl = z[2] / (tau * z[0]) - (mt / tau + Math.log(z[0])) + (ms / tau + lzs);
+        double bt = beta / z[0];
+        double bs = (1 - beta) / z[1];
         FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector vmt = FloatVector.broadcast(S, mt);
         FloatVector vms = FloatVector.broadcast(S, ms);
-        FloatVector nlzt = FloatVector.broadcast(S, -lzt);
-        FloatVector nlzs = FloatVector.broadcast(S, -lzs);
-        // β p and (1-β) q in one multiplication each
-        FloatVector vbt = FloatVector.broadcast(S, (float) (beta / z[0]));
-        FloatVector vbs = FloatVector.broadcast(S, (float) ((1 - beta) / z[1]));
+        FloatVector nlzs = FloatVector.broadcast(S, (float) -lzs);
+        FloatVector vbt = FloatVector.broadcast(S, (float) bt);
+        FloatVector vbs = FloatVector.broadcast(S, (float) bs);
         FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
-        double value = 0;
-        double su = 0;
+        double sp = 0;
+        double sq = 0;
         for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector av = FloatVector.zero(S);
-            FloatVector au = FloatVector.zero(S);
+            FloatVector ap = FloatVector.zero(S);
+            FloatVector aq = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
-                FloatVector bp = FloatVector.fromArray(S, p, j).mul(vbt);
-                FloatVector bq = FloatVector.fromArray(S, q, j).mul(vbs);
-                FloatVector logP = FloatVector.fromArray(S, t, j).sub(vmt).fma(vinv, nlzt);
-                FloatVector logQ = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs);
-                FloatVector m = bp.add(bq);
-                // a compare and a blend, not max(tiny): see VectorRowKernel.larger
-                FloatVector logM = VectorLog.log(m.blend(tiny, m.compare(VectorOperators.LT, tiny)));
-                FloatVector uj = bq.mul(logQ.sub(logM));
+                FloatVector pv = FloatVector.fromArray(S, p, j);
+                FloatVector qv = FloatVector.fromArray(S, q, j);
+                FloatVector logM = VectorLog.log(pv.fma(vbt, qv.mul(vbs)).add(tiny));
+                FloatVector d = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs).sub(logM);
+                FloatVector uj = qv.mul(d);
                 uj.intoArray(u, j);
-                av = bp.fma(logP.sub(logM), av.add(uj));
-                au = au.add(uj);
+                aq = aq.add(uj);
+                ap = pv.fma(d, ap);
             }
-            value += av.reduceLanes(VectorOperators.ADD);
-            su += au.reduceLanes(VectorOperators.ADD);
+            sp += ap.reduceLanes(VectorOperators.ADD);
+            sq += aq.reduceLanes(VectorOperators.ADD);
         }
         for (int j = up; j < c; j++) {
-            double pj = p[j] / z[0];
-            double qj = q[j] / z[1];
-            double logP = (t[j] - mt) * (double) inv - lzt;
-            double logQ = (s[j] - ms) * (double) inv - lzs;
-            double logM = Math.log(Math.max(beta * pj + (1 - beta) * qj, Float.MIN_NORMAL));
-            double uj = (1 - beta) * RowKernel.weighted(qj, logQ, logM);
+            double logM = Math.log(Math.max(bt * p[j] + bs * q[j], Float.MIN_NORMAL));
+            double d = (s[j] - ms) * (double) inv - lzs - logM;
+            double uj = q[j] * d;
             u[j] = (float) uj;
-            value += beta * RowKernel.weighted(pj, logP, logM) + uj;
-            su += uj;
+            sp += p[j] * d;
+            sq += uj;
         }
+        // u holds q (log q - log m) with q unnormalised: Σu = (1-β) sq / zs
+        double su = bs * sq;
         if (wantGrad) {
-            gradient(k, c, z[1], su, gw);
+            gradient(k, c, (float) (-gw * su / z[1]), (float) (gw * bs));
         }
-        return value;
+        return beta * kl + bt * sp + su;
     }
 
     /**
-     * {@code g = gw (u - q Σu)} from the {@code u} the value loop stored. A method of its own: in the value
+     * {@code g = kq q + ku u} from the {@code u} the value loop stored. A method of its own: in the value
      * loop's compilation C2 ran out of nodes before inlining {@code store} and boxed its vector.
      */
-    private static void gradient(VectorRowKernel k, int c, double zs, double su, double gw) {
-        k.addScaled(c, (float) (-gw * su / zs), k.u, (float) gw);
+    private static void gradient(VectorRowKernel k, int c, float kq, float ku) {
+        k.addScaled(c, kq, k.u, ku);
     }
 }
