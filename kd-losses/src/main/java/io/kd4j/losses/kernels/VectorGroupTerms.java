@@ -81,7 +81,7 @@ final class VectorGroupTerms {
     /**
      * {@link io.kd4j.losses.logit.SparseTopKKl} and {@link io.kd4j.losses.logit.SparseTopKTvd}, as
      * {@link ScalarSparseTerms}: the student's exps over the classes outside the top-k in float lanes,
-     * shifted by their own maximum, or, when the term goes first after {@link VectorPairLoad#loadStudent},
+     * shifted by their own maximum, or, when the term goes first after {@link VectorSingleLoad#loadStudent},
      * by its guess (the exponentials that load pass stored) if their sum under it is at least
      * {@link VectorPairLoad#PART_FLOOR}; the k top-k classes in double.
      */

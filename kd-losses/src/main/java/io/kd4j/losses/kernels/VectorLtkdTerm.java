@@ -95,7 +95,7 @@ final class VectorLtkdTerm {
     /**
      * LTKD's first pass: {@code log P_g} of the teacher row in {@code t}, as {@link ScalarGroupTerms}.
      * The exponentials are shifted by {@code shift} in every group: with {@code present}, they are in
-     * {@code p} already ({@link VectorPairLoad#loadTeacher}, shifted by its guess), otherwise they are
+     * {@code p} already ({@link VectorSingleLoad#loadTeacher}, shifted by its guess), otherwise they are
      * taken here with the row maximum. A group whose sum is too small for one shared shift
      * ({@link #shared}) makes every group take its own maximum.
      */

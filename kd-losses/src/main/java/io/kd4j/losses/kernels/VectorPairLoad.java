@@ -80,7 +80,7 @@ final class VectorPairLoad {
 
     /**
      * The first top-k term ({@code SparseTopKKl}, {@code SparseTopKTvd}) of a batch with a top-k teacher
-     * and an off-heap student, whose student exponentials {@link #loadStudent} can compute; or -1.
+     * and an off-heap student, whose student exponentials {@link VectorSingleLoad#loadStudent} can compute; or -1.
      */
     static int sparseTerm(Batch b) {
         if (b.topK == 0 || b.student.bytes() == null) {
@@ -99,29 +99,16 @@ final class VectorPairLoad {
     }
 
     /**
-     * The student half of {@link #load}, for a top-k term: reads row {@code row} of the student into
-     * {@code k.s} and stores {@code exp((s - g) / T)} into {@code k.q}, {@code g} its guessed shift (left in
-     * {@code k.guessS}, the maximum in {@code k.maxS}). A non-finite value is an error naming it.
-     *
-     * @return whether the exponentials stand ({@code (max - g) / T <= SHIFT_LIMIT})
-     */
-    static boolean loadStudent(VectorRowKernel k, Batch b, int row, int c, double tau) {
-        float inv = (float) (1 / tau);
-        float g = single(k, b.student, row, c, inv, k.s, k.q, "student_logits");
-        k.maxS = k.loadedMax;
-        k.guessS = g;
-        return fits(k.maxS, g, inv);
-    }
-
-    /**
-     * Reads row {@code row} of both inputs into {@code k}'s row buffers and computes the exponentials
+     * Reads row {@code row} of both inputs and computes the exponentials
      * and sums of a pair term at temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums},
      * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
      * {@code k.maxS} and {@code k.maxT}. A non-finite value is an error naming the input, the row and the
      * class (the student's first, as the separate load pass does). With {@code ex >= 0} (DKD's target) that
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
-     * the other classes.
+     * the other classes. The rows are copied into {@code k.t} and {@code k.s} only when a term of the batch
+     * reads them there ({@link SkippedRows}); otherwise they are copied only for a non-finite value's scan
+     * or when the exponentials do not stand.
      *
      * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
      */
@@ -134,10 +121,13 @@ final class VectorPairLoad {
         int blocks = blockSums(k, c);
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
-        both(k, tb, tt, sb, st, c, gt, gs, inv, ex);
+        boolean keep = SkippedRows.readRows(b, pairTerm(b)); // DKD (ex >= 0) reads both rows
+        both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
+        k.skipped.set(keep ? null : b, row);
         float mt = k.maxT;
         float ms = k.maxS;
         if (k.loadedCheck != 0f) {
+            k.ensureRows();
             Kernels.rejectNonFinite(k.s, c, "student_logits", row);
             Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
         }
@@ -163,43 +153,15 @@ final class VectorPairLoad {
                 sums[m] += k.blockSums[4 * i + m];
             }
         }
-        return fits(boundT, gt, inv) && fits(boundS, gs, inv);
-    }
-
-    /**
-     * The teacher half of {@link #load}, for LTKD's rebalancing pass: reads row {@code row} of the teacher
-     * into {@code k.t} and stores {@code exp((t - g) / T)} into {@code k.p}, {@code g} its guessed shift
-     * (left in {@code k.guessT}, the maximum in {@code k.maxT}). A non-finite value is an error naming it.
-     *
-     * @return whether the exponentials stand ({@code (max - g) / T <= SHIFT_LIMIT})
-     */
-    static boolean loadTeacher(VectorRowKernel k, Batch b, int row, int c, double tau) {
-        float inv = (float) (1 / tau);
-        float g = single(k, b.teacher, row, c, inv, k.t, k.p, "teacher_logits");
-        k.maxT = k.loadedMax;
-        k.guessT = g;
-        return fits(k.maxT, g, inv);
-    }
-
-    /**
-     * {@link #alone} on row {@code row} of {@code rows} (off-heap) into {@code x} and {@code e}, shifted by
-     * the row's guess, which it returns; a non-finite value is an error naming input {@code name}.
-     */
-    private static float single(VectorRowKernel k, DenseRows rows, int row, int c, float inv, float[] x, float[] e,
-                                String name) {
-        ByteBuffer bytes = rows.bytes();
-        int at = rows.start(row);
-        blockSums(k, c);
-        float g = guess(bytes, at, c, -1);
-        alone(k, bytes, at, c, g, inv, x, e);
-        if (k.loadedCheck != 0f) {
-            Kernels.rejectNonFinite(x, c, name, row);
+        boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv);
+        if (!fits) {
+            k.ensureRows(); // the terms take their exponentials from the row buffers again
         }
-        return g;
+        return fits;
     }
 
     /** Makes {@code k.blockSums} hold 4 sums per block of {@code c} classes and the tail; returns the block count. */
-    private static int blockSums(VectorRowKernel k, int c) {
+    static int blockSums(VectorRowKernel k, int c) {
         int blocks = (S.loopBound(c) + RowKernel.BLOCK - 1) / RowKernel.BLOCK;
         if (k.blockSums.length < 4 * (blocks + 1)) {
             k.blockSums = new double[4 * (blocks + 1)];
@@ -303,7 +265,7 @@ final class VectorPairLoad {
      * The guessed shift of a row: the largest of its first {@value #GUESS_VALUES} values other than class
      * {@code ex} (-1: none).
      */
-    private static float guess(ByteBuffer bytes, int at, int c, int ex) {
+    static float guess(ByteBuffer bytes, int at, int c, int ex) {
         float g = Float.NEGATIVE_INFINITY;
         for (int j = 0, n = Math.min(c, GUESS_VALUES + 1); j < n; j++) {
             if (j != ex && (j < GUESS_VALUES || (ex >= 0 && ex < GUESS_VALUES))) {
@@ -314,7 +276,7 @@ final class VectorPairLoad {
     }
 
     /** Whether the exponentials shifted by {@code g} can stand for those shifted by the maximum. */
-    private static boolean fits(float max, float g, float inv) {
+    static boolean fits(float max, float g, float inv) {
         return (max - g) * (double) inv <= SHIFT_LIMIT;
     }
 
@@ -326,83 +288,23 @@ final class VectorPairLoad {
      * (it overflows); the caller's scan of the row then finds no bad value and goes on, so this costs a
      * scan, never a wrong error.
      */
-    private static float nonFinite(float sum) {
+    static float nonFinite(float sum) {
         return sum * 0f;
     }
 
     /**
-     * Copies the row at float index {@code at} of {@code bytes} into {@code t} and stores
-     * {@code exp((t - g) · inv)} into {@code p} (LTKD's teacher: {@code k.t} and {@code k.p}; a top-k
-     * term's student: {@code k.s} and {@code k.q}); their sum per block of {@value RowKernel#BLOCK} values
-     * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail is the last block). Leaves the
-     * row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is not 0 when a value
-     * is not finite ({@link #nonFinite} of the row's sum; also when that sum overflows). Like {@link #both},
-     * it writes {@code k.g} to {@code k.flushTo} while it reads, when that is set.
-     */
-    private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv,
-                              float[] t, float[] p) {
-        float[] gr = k.g;
-        ByteBuffer gb = k.flushTo;
-        int ga = k.flushAt;
-        double[] blockSums = k.blockSums;
-        int up = S.loopBound(c);
-        FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
-        FloatVector vg = FloatVector.broadcast(S, g);
-        float max = Float.NEGATIVE_INFINITY;
-        float check = 0f;
-        int block = 0;
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            FloatVector bad = FloatVector.zero(S);
-            FloatVector az = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
-                v.intoArray(t, j);
-                vmax = VectorRowKernel.larger(vmax, v);
-                bad = bad.add(v);
-                FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
-                e.intoArray(p, j);
-                az = az.add(e);
-                if (gb != null) {
-                    FloatVector.fromArray(S, gr, j).intoByteBuffer(gb, 4 * (ga + j), ORDER);
-                }
-            }
-            blockSums[4 * block] = az.reduceLanes(VectorOperators.ADD);
-            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
-            check += nonFinite(bad.reduceLanes(VectorOperators.ADD));
-        }
-        double z = 0;
-        for (int j = up; j < c; j++) {
-            if (gb != null) {
-                gb.putFloat(4 * (ga + j), gr[j]);
-            }
-            float v = bytes.getFloat(4 * (at + j));
-            t[j] = v;
-            max = Math.max(max, v);
-            check += v - v;
-            float e = VectorRowKernel.exp((v - g) * inv);
-            p[j] = e;
-            z += e;
-        }
-        blockSums[4 * block] = z;
-        k.loadedMax = max;
-        k.loadedCheck = check;
-    }
-
-    /**
-     * Both rows in one loop, read side by side: as {@link #alone} on the teacher row into {@code k.t} and
-     * {@code k.p} and on the student row into {@code k.s} and {@code k.q}, class {@code ex} left out of the
-     * scalar tail's exponentials (a vector-part {@code ex} is handled by the caller). Per block, slots 0
-     * to 3 of {@code k.blockSums} get {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)} and
-     * {@code -Σ q(t - s)}. Leaves the maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum
+     * Both rows in one loop, read side by side: as {@link VectorSingleLoad}'s one-row loop on the teacher
+     * row into {@code k.t} and {@code k.p} and on the student row into {@code k.s} and {@code k.q}, class
+     * {@code ex} left out of the scalar tail's exponentials (a vector-part {@code ex} is handled by the
+     * caller). Per block, slots 0 to 3 of {@code k.blockSums} get {@code Σ p}, {@code Σ q},
+     * {@code Σ p(t - s)} and {@code -Σ q(t - s)}. Leaves the maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum
      * for both rows in {@code k.loadedCheck}: {@link #nonFinite} of {@code Σ p(t - s)}, with no work of its
      * own in the loop (when it is not 0 the caller scans the rows and names the student's first
-     * non-finite value, else the teacher's).
+     * non-finite value, else the teacher's). The rows themselves go to {@code k.t} and {@code k.s} only with
+     * {@code keep} (the scalar tail always): {@link SkippedRows} says which terms read them.
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
-                             float gs, float inv, int ex) {
+                             float gs, float inv, int ex, boolean keep) {
         float[] s = k.s;
         float[] q = k.q;
         float[] t = k.t;
@@ -431,8 +333,10 @@ final class VectorPairLoad {
             for (int j = j0; j < end; j += L) {
                 FloatVector w = FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
                 FloatVector v = FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER);
-                w.intoArray(t, j);
-                v.intoArray(s, j);
+                if (keep) {
+                    w.intoArray(t, j);
+                    v.intoArray(s, j);
+                }
                 mxt = VectorRowKernel.larger(mxt, w);
                 mxs = VectorRowKernel.larger(mxs, v);
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);

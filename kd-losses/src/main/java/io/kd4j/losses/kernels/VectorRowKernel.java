@@ -51,6 +51,8 @@ final class VectorRowKernel extends RowKernel {
     float[] q = new float[0];
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
+    /** The rows of the current row that the load pass left out of {@code t} and {@code s}. */
+    final SkippedRows skipped = new SkippedRows();
     final double[] sums = new double[4];
     /** A standardized term's z-scores, their gradient, double copies, and each row's {mean, D, std}. */
     private float[] zs = new float[0];
@@ -94,7 +96,7 @@ final class VectorRowKernel extends RowKernel {
     private int pendingRow = -1;
     private Batch pendingBatch;
     /**
-     * For the load passes of {@link VectorPairLoad} ({@code load}, {@code loadStudent}): where they write
+     * For the load passes {@link VectorPairLoad#load} and {@link VectorSingleLoad#loadStudent}: where they write
      * {@code g} out (null: nowhere), from float index {@link #flushAt}.
      */
     ByteBuffer flushTo;
@@ -182,7 +184,7 @@ final class VectorRowKernel extends RowKernel {
                 // row's gradient write)
                 boolean fits;
                 try {
-                    fits = VectorPairLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
+                    fits = VectorSingleLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
                 } finally {
                     flushTo = null;
                 }
@@ -234,8 +236,14 @@ final class VectorRowKernel extends RowKernel {
         return total;
     }
 
+    /** Copies into {@code t} and {@code s} the rows the load pass left out ({@link SkippedRows}). */
+    void ensureRows() {
+        skipped.fill(t, s);
+    }
+
     @Override
     void finish() {
+        skipped.set(null, 0); // holds no batch past its chunk
         if (pendingRow >= 0) {
             pendingBatch.grad.write(pendingRow, g);
             pendingRow = -1;
@@ -308,7 +316,7 @@ final class VectorRowKernel extends RowKernel {
     void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
         int c = b.classes;
         ensure(c);
-        if (b.teacher.bytes() != null && VectorPairLoad.loadTeacher(this, b, row, c, term.temperature())) {
+        if (b.teacher.bytes() != null && VectorSingleLoad.loadTeacher(this, b, row, c, term.temperature())) {
             // the exponentials of the load, shifted by the guess in every group
             VectorLtkdTerm.teacherGroupMasses(this, c, guessT, true, term, out);
         } else {
