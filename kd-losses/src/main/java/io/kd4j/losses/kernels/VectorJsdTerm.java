@@ -3,6 +3,8 @@ package io.kd4j.losses.kernels;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -12,6 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * through it. Formulas as {@link ScalarRowKernel}'s {@code jsd}.
  */
 final class VectorJsdTerm {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
     private VectorJsdTerm() {
     }
 
@@ -33,6 +37,11 @@ final class VectorJsdTerm {
         float[] p = k.p;
         float[] q = k.q;
         float[] u = k.u;
+        // as the load pass's pair term, on off-heap rows: the student's logits from the batch's buffer
+        // (the load pass copies them only for other terms, LoadedRows), else from the row buffer
+        boolean direct = k.presetSums();
+        ByteBuffer sb = direct ? k.loaded.student() : null;
+        int sat = direct ? k.loaded.studentAt() : 0;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
         float inv = (float) (1 / tau);
@@ -56,7 +65,9 @@ final class VectorJsdTerm {
                 FloatVector pv = FloatVector.fromArray(S, p, j);
                 FloatVector qv = FloatVector.fromArray(S, q, j);
                 FloatVector logM = VectorLog.log(pv.fma(vbt, qv.mul(vbs)).add(tiny));
-                FloatVector d = FloatVector.fromArray(S, s, j).sub(vms).fma(vinv, nlzs).sub(logM);
+                FloatVector sv = direct ? FloatVector.fromByteBuffer(S, sb, 4 * (sat + j), ORDER)
+                        : FloatVector.fromArray(S, s, j);
+                FloatVector d = sv.sub(vms).fma(vinv, nlzs).sub(logM);
                 FloatVector uj = qv.mul(d);
                 uj.intoArray(u, j);
                 aq = aq.add(uj);

@@ -107,7 +107,7 @@ final class VectorPairLoad {
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
      * the other classes. The rows are copied into {@code k.t} and {@code k.s} only when a term of the batch
-     * reads them there ({@link SkippedRows}); otherwise they are copied only for a non-finite value's scan
+     * reads them there ({@link LoadedRows}); otherwise they are copied only for a non-finite value's scan
      * or when the exponentials do not stand.
      *
      * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
@@ -121,9 +121,9 @@ final class VectorPairLoad {
         int blocks = blockSums(k, c);
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
-        boolean keep = SkippedRows.readRows(b, pairTerm(b)); // DKD (ex >= 0) reads both rows
+        boolean keep = LoadedRows.readRows(b, pairTerm(b)); // DKD (ex >= 0) reads both rows
         both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
-        k.skipped.set(keep ? null : b, row);
+        k.loaded.set(b, row, keep);
         float mt = k.maxT;
         float ms = k.maxS;
         if (k.loadedCheck != 0f) {
@@ -301,7 +301,7 @@ final class VectorPairLoad {
      * for both rows in {@code k.loadedCheck}: {@link #nonFinite} of {@code Σ p(t - s)}, with no work of its
      * own in the loop (when it is not 0 the caller scans the rows and names the student's first
      * non-finite value, else the teacher's). The rows themselves go to {@code k.t} and {@code k.s} only with
-     * {@code keep} (the scalar tail always): {@link SkippedRows} says which terms read them.
+     * {@code keep} (the scalar tail always): {@link LoadedRows} says which terms read them.
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {

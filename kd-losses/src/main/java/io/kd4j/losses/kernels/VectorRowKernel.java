@@ -52,7 +52,7 @@ final class VectorRowKernel extends RowKernel {
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
     /** The rows of the current row that the load pass left out of {@code t} and {@code s}. */
-    final SkippedRows skipped = new SkippedRows();
+    final LoadedRows loaded = new LoadedRows();
     final double[] sums = new double[4];
     /** A standardized term's z-scores, their gradient, double copies, and each row's {mean, D, std}. */
     private float[] zs = new float[0];
@@ -236,14 +236,14 @@ final class VectorRowKernel extends RowKernel {
         return total;
     }
 
-    /** Copies into {@code t} and {@code s} the rows the load pass left out ({@link SkippedRows}). */
+    /** Copies into {@code t} and {@code s} the rows the load pass left out ({@link LoadedRows}). */
     void ensureRows() {
-        skipped.fill(t, s);
+        loaded.fill(t, s);
     }
 
     @Override
     void finish() {
-        skipped.set(null, 0); // holds no batch past its chunk
+        loaded.set(null, 0, true); // holds no batch past its chunk
         if (pendingRow >= 0) {
             pendingBatch.grad.write(pendingRow, g);
             pendingRow = -1;

@@ -1,0 +1,68 @@
+package io.kd4j.losses.kernels;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The row of a batch that the fused load pass of {@link VectorPairLoad} read last, and whether it copied
+ * it into a {@link VectorRowKernel}'s row buffers {@code t} and {@code s}. It copies them only when a term
+ * of the batch reads them there ({@link #readRows}); {@link #fill} copies them from the batch's buffers
+ * when a rarer path needs them (a row that falls back to its true maxima, the scan that names a
+ * non-finite value).
+ *
+ * <p>Which terms read the row buffers, when the load pass has computed the pair term's exponentials:
+ * forward KL (KD) and TVD take everything from {@code p}, {@code q} and the load pass's sums, and read
+ * neither row; the generalized JSD at β &lt; 1 reads the student's logits from the batch's own buffer
+ * ({@link #student}), since it is the pair term only on off-heap rows. Every other term reads the row
+ * buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the student's; so does
+ * a term that is not the pair term (it takes its own exponentials from both rows) and every standardized
+ * term. The load pass copies both rows or neither, one loop-invariant condition in its loop (with one
+ * condition per row, KD's kernel measured slower: docs/performance.md).
+ */
+final class LoadedRows {
+    private Batch batch;
+    private int row;
+    private boolean copied;
+
+    /** Whether a term of {@code b} reads the row buffers when term {@code pair} is the load pass's pair term. */
+    static boolean readRows(Batch b, int pair) {
+        for (int i = 0; i < b.terms.length; i++) {
+            FusedTerm term = b.terms[i];
+            // the pair term is never standardized: a standardized term reads both rows as one that is not it
+            boolean reads = i != pair || switch (term.kind()) {
+                case SOFT_TARGET_KL, TOTAL_VARIATION -> false;
+                case GENERALIZED_JSD -> term.teacherMixWeight() == 1;
+                default -> true;
+            };
+            if (reads) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Notes that the load pass read row {@code row} of {@code b} (null: none), and whether it copied it. */
+    void set(Batch b, int row, boolean copied) {
+        this.batch = b;
+        this.row = row;
+        this.copied = copied;
+    }
+
+    /** Copies the rows into {@code t} and {@code s} if the load pass did not. */
+    void fill(float[] t, float[] s) {
+        if (!copied && batch != null) {
+            batch.teacher.read(row, t);
+            batch.student.read(row, s);
+            copied = true;
+        }
+    }
+
+    /** The off-heap buffer of the student's logits of the row the load pass read. */
+    ByteBuffer student() {
+        return batch.student.bytes();
+    }
+
+    /** Where that row starts in {@link #student()}, in floats. */
+    int studentAt() {
+        return batch.student.start(row);
+    }
+}
