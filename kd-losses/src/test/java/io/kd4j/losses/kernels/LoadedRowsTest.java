@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The vector kernel's load pass leaves the rows out of its row buffers when no term of the batch reads them
@@ -37,6 +38,8 @@ class LoadedRowsTest {
     @ValueSource(strings = {
         "SoftTargetKl(temperature=4.0)",
         "TotalVariation(temperature=2.0)",
+        "ReverseKl(temperature=2.0)",
+        "ReverseKl(temperature=1.0) + 0.5*TotalVariation(temperature=2.0)",
         "GeneralizedJsd(teacherMixWeight=0.0, temperature=2.0)",
         "GeneralizedJsd(teacherMixWeight=1.0, temperature=2.0)",
         "GeneralizedJsd(teacherMixWeight=0.3, temperature=2.0)",
@@ -74,13 +77,42 @@ class LoadedRowsTest {
         ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, CLASSES, true);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+        "ReverseKl(temperature=2.0)",
+        "GeneralizedJsd(teacherMixWeight=0.3, temperature=2.0)",
+        "SoftTargetKl(temperature=4.0)"})
+    void givenTheTeacherInTheRightHalfOfAWiderMatrix_whenFused_thenEveryRowMatchesTheReference(String formula) {
+        // Given the teacher's logits as columns [C, 2C) of a [rows, 2C] matrix (its rows start C floats
+        // into each row of 2C: other offsets and strides than the student's), the student's in a matrix
+        Random rnd = new Random(formula.hashCode() + 1);
+        double[] s = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
+        double[] t = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
+        INDArray packed = Nd4j.zeros(DataType.FLOAT, ROWS, 2 * CLASSES);
+        packed.get(NDArrayIndex.all(), NDArrayIndex.interval(CLASSES, 2 * CLASSES)).assign(floats(t));
+        Objective objective = Objective.parse(formula);
+        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, null, 0, null, null, ROWS, CLASSES, null,
+                DataType.DOUBLE, "test"), 2);
+        fillRowBuffers(rnd);
+        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, CLASSES}, Float.NaN, DataType.FLOAT);
+
+        // When fused
+        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow()
+                .evaluate(DenseRows.of(floats(s)), DenseRows.columns(packed, CLASSES, CLASSES), null, null,
+                        DenseRows.of(ga), 1.0 / ROWS);
+
+        // Then the value, the terms and every row's gradient equal the reference
+        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, CLASSES, true);
+    }
+
     @ParameterizedTest(name = "{0} at row {1}, class {2} of {3}")
     @CsvSource({
         "SoftTargetKl(temperature=2.0), 150, 1234, student_logits, NaN",
         "SoftTargetKl(temperature=2.0), 7, 1717, teacher_logits, Infinity",
         "TotalVariation(temperature=1.0), 199, 999, student_logits, -Infinity",
         "'GeneralizedJsd(teacherMixWeight=0.0, temperature=2.0)', 0, 2047, teacher_logits, NaN",
-        "'GeneralizedJsd(teacherMixWeight=0.4, temperature=2.0)', 88, 5, student_logits, NaN"})
+        "'GeneralizedJsd(teacherMixWeight=0.4, temperature=2.0)', 88, 5, student_logits, NaN",
+        "ReverseKl(temperature=2.0), 120, 2060, teacher_logits, NaN"})
     void givenANonFiniteLogitInARowLeftOut_whenFused_thenTheErrorNamesItsRowAndClass(String formula, int row, int at,
                                                                                     String which, float bad) {
         // Given finite rows but one, after a batch that filled the row buffers with finite rows
@@ -112,6 +144,7 @@ class LoadedRowsTest {
                 Arguments.of("JSD β = 0.5", new FusedTerm[] {FusedTerm.generalizedJsd(1, 2, 0.5)}, false),
                 Arguments.of("JSD β = 1", new FusedTerm[] {FusedTerm.generalizedJsd(1, 2, 1)}, true),
                 Arguments.of("reverse KL", new FusedTerm[] {FusedTerm.reverseKl(1, 2)}, true),
+                Arguments.of("DKD", new FusedTerm[] {FusedTerm.dkd(1, 4, 1, 8, 1)}, true),
                 Arguments.of("CE + KD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0), kd}, true),
                 Arguments.of("KD + TVD", new FusedTerm[] {kd, FusedTerm.totalVariation(1, 1)}, true),
                 Arguments.of("standardized KD + KD", new FusedTerm[] {kd.standardized(), kd}, true));
@@ -129,11 +162,12 @@ class LoadedRowsTest {
         assertEquals(reads, LoadedRows.readRows(b, VectorPairLoad.pairTerm(b)), name);
     }
 
-    /** Runs reverse KL, whose gradient reads both row buffers, on finite rows of the same shape. */
+    /** Runs two KD terms (the second reads both row buffers) on finite rows of the same shape. */
     private static void fillRowBuffers(Random rnd) {
         double[] s = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
         double[] t = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
-        FusedObjective.compile(Objective.parse("ReverseKl(temperature=2.0)"), 2).orElseThrow()
+        FusedObjective.compile(Objective.parse("SoftTargetKl(temperature=2.0) + SoftTargetKl(temperature=3.0)"), 2)
+                .orElseThrow()
                 .evaluate(DenseRows.of(floats(s)), DenseRows.of(floats(t)), null, null,
                         DenseRows.of(Nd4j.zeros(DataType.FLOAT, ROWS, CLASSES)), 1.0 / ROWS);
     }
