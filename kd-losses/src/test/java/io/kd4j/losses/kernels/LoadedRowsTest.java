@@ -62,19 +62,11 @@ class LoadedRowsTest {
         for (int i = 0; i < ROWS; i++) {
             labels[i] = ReferenceCheck.argmax(t, i, CLASSES);
         }
-        Objective objective = Objective.parse(formula);
-        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, ROWS, CLASSES, null,
-                DataType.DOUBLE, "test"), 2);
         fillRowBuffers(rnd);
-        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, CLASSES}, Float.NaN, DataType.FLOAT);
 
-        // When fused on off-heap float32 arrays
-        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow()
-                .evaluate(DenseRows.of(floats(s)), DenseRows.of(floats(t)), labels, null, DenseRows.of(ga),
-                        1.0 / ROWS);
-
-        // Then the value, the terms and every row's gradient equal the reference
-        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, CLASSES, true);
+        // When fused on off-heap float32 arrays, Then the value, the terms and every row's gradient equal
+        // the reference
+        assertFusedMatchesReference(formula, s, t, DenseRows.of(floats(t)), labels);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -90,19 +82,10 @@ class LoadedRowsTest {
         double[] t = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
         INDArray packed = Nd4j.zeros(DataType.FLOAT, ROWS, 2 * CLASSES);
         packed.get(NDArrayIndex.all(), NDArrayIndex.interval(CLASSES, 2 * CLASSES)).assign(floats(t));
-        Objective objective = Objective.parse(formula);
-        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, null, 0, null, null, ROWS, CLASSES, null,
-                DataType.DOUBLE, "test"), 2);
         fillRowBuffers(rnd);
-        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, CLASSES}, Float.NaN, DataType.FLOAT);
 
-        // When fused
-        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow()
-                .evaluate(DenseRows.of(floats(s)), DenseRows.columns(packed, CLASSES, CLASSES), null, null,
-                        DenseRows.of(ga), 1.0 / ROWS);
-
-        // Then the value, the terms and every row's gradient equal the reference
-        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, CLASSES, true);
+        // When fused, Then the value, the terms and every row's gradient equal the reference
+        assertFusedMatchesReference(formula, s, t, DenseRows.columns(packed, CLASSES, CLASSES), null);
     }
 
     @ParameterizedTest(name = "{0} at row {1}, class {2} of {3}")
@@ -160,6 +143,21 @@ class LoadedRowsTest {
         Batch b = new Batch(rows, rows, null, 1.0, terms, new int[terms.length], new double[terms.length][], 0);
         // When asked with the load pass's pair term, Then only a batch with a term that reads a row says so
         assertEquals(reads, LoadedRows.readRows(b, VectorPairLoad.pairTerm(b)), name);
+    }
+
+    /**
+     * Fuses {@code formula} on the student {@code s} (off-heap float32) and the teacher rows into a gradient
+     * array full of NaN, and checks value, terms and gradient against the double reference on {@code s, t}.
+     */
+    private static void assertFusedMatchesReference(String formula, double[] s, double[] t, DenseRows teacher,
+                                                    int[] labels) {
+        Objective objective = Objective.parse(formula);
+        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, ROWS, CLASSES, null,
+                DataType.DOUBLE, "test"), 2);
+        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, CLASSES}, Float.NaN, DataType.FLOAT);
+        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow()
+                .evaluate(DenseRows.of(floats(s)), teacher, labels, null, DenseRows.of(ga), 1.0 / ROWS);
+        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, CLASSES, true);
     }
 
     /** Runs two KD terms (the second reads both row buffers) on finite rows of the same shape. */
