@@ -80,7 +80,8 @@ final class VectorPairLoad {
 
     /**
      * The first top-k term ({@code SparseTopKKl}, {@code SparseTopKTvd}) of a batch with a top-k teacher
-     * and an off-heap student, whose student exponentials {@link VectorSingleLoad#loadStudent} can compute; or -1.
+     * and an off-heap student, whose student exponentials {@link VectorSingleLoad#loadStudent} can compute;
+     * or -1.
      */
     static int sparseTerm(Batch b) {
         if (b.topK == 0 || b.student.bytes() == null) {
@@ -99,10 +100,10 @@ final class VectorPairLoad {
     }
 
     /**
-     * Reads row {@code row} of both inputs and computes the exponentials
-     * and sums of a pair term at temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums},
-     * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
-     * {@code k.maxS} and {@code k.maxT}. A non-finite value is an error naming the input, the row and the
+     * Reads row {@code row} of both inputs and computes the exponentials and sums of a pair term at
+     * temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums}, shifted by the guesses
+     * {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in {@code k.maxS} and {@code k.maxT}.
+     * A non-finite value is an error naming the input, the row and the
      * class (the student's first, as the separate load pass does). With {@code ex >= 0} (DKD's target) that
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
@@ -127,7 +128,7 @@ final class VectorPairLoad {
         float mt = k.maxT;
         float ms = k.maxS;
         if (k.loadedCheck != 0f) {
-            k.ensureRows();
+            k.loaded.fill(k.t, k.s);
             Kernels.rejectNonFinite(k.s, c, "student_logits", row);
             Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
         }
@@ -155,7 +156,7 @@ final class VectorPairLoad {
         }
         boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv);
         if (!fits) {
-            k.ensureRows(); // the terms take their exponentials from the row buffers again
+            k.loaded.fill(k.t, k.s); // the terms take their exponentials from the row buffers again
         }
         return fits;
     }

@@ -20,8 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       them into this thread's row buffers, finds their maxima and checks that every value is finite
  *       (a NaN or ±inf is an error). When a term is KD, reverse KL, TVD, JSD, DKD or LTKD on a dense teacher and both
  *       inputs are off-heap, this pass also computes the first such term's exponentials and sums,
- *       shifted by a guess in place of the maximum ({@link VectorPairLoad}), and that term is evaluated
- *       first; likewise the student's exponentials for the first top-k term on an off-heap student;</li>
+ *       shifted by a guess in place of the maximum ({@link VectorPairLoad}; it copies the rows only if a
+ *       term reads them, {@link LoadedRows}), and that term is evaluated first; likewise the student's
+ *       exponentials for the first top-k term on an off-heap student;</li>
  *   <li>per term, one pass of exponentials ({@link VectorExp}, inlined into the loop) stores the
  *       unnormalised {@code exp} values and adds up the row's sums in the same loop (in float lanes, flushed
  *       to double every block);</li>
@@ -51,7 +52,7 @@ final class VectorRowKernel extends RowKernel {
     float[] q = new float[0];
     float[] u = new float[0];
     final SparseTeacherRow sparse = new SparseTeacherRow();
-    /** The rows of the current row that the load pass left out of {@code t} and {@code s}. */
+    /** The row the fused load pass read last, and whether it copied it into {@code t} and {@code s}. */
     final LoadedRows loaded = new LoadedRows();
     final double[] sums = new double[4];
     /** A standardized term's z-scores, their gradient, double copies, and each row's {mean, D, std}. */
@@ -234,11 +235,6 @@ final class VectorRowKernel extends RowKernel {
             b.grad.write(row, g);
         }
         return total;
-    }
-
-    /** Copies into {@code t} and {@code s} the rows the load pass left out ({@link LoadedRows}). */
-    void ensureRows() {
-        loaded.fill(t, s);
     }
 
     @Override
