@@ -298,11 +298,12 @@ final class VectorPairLoad {
      * row into {@code k.t} and {@code k.p} and on the student row into {@code k.s} and {@code k.q}, class
      * {@code ex} left out of the scalar tail's exponentials (a vector-part {@code ex} is handled by the
      * caller). Per block, slots 0 to 3 of {@code k.blockSums} get {@code Σ p}, {@code Σ q},
-     * {@code Σ p(t - s)} and {@code -Σ q(t - s)}. Leaves the maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum
-     * for both rows in {@code k.loadedCheck}: {@link #nonFinite} of {@code Σ p(t - s)}, with no work of its
-     * own in the loop (when it is not 0 the caller scans the rows and names the student's first
-     * non-finite value, else the teacher's). The rows themselves go to {@code k.t} and {@code k.s} only with
-     * {@code keep} (the scalar tail always): {@link LoadedRows} says which terms read them.
+     * {@code Σ p(t - s)} and {@code -Σ q(t - s)}. Leaves the maxima in {@code k.maxT} and {@code k.maxS}
+     * and one finiteness sum for both rows in {@code k.loadedCheck}: {@link #nonFinite} of
+     * {@code Σ p(t - s)}, with no work of its own in the loop (when it is not 0 the caller scans the rows
+     * and names the student's first non-finite value, else the teacher's). The rows themselves go to
+     * {@code k.t} and {@code k.s} only with {@code keep} (the scalar tail always): {@link LoadedRows} says
+     * which terms read them.
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {

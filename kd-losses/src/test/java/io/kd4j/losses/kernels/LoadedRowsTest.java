@@ -24,11 +24,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The vector kernel's load pass leaves the rows out of its row buffers when no term of the batch reads them
  * there ({@link LoadedRows}): KD, TVD and the JSD at β &lt; 1 (which reads the student's logits from the
  * batch's buffer) as the only pair-fused term. These cases mix such a term with terms that do read the rows
- * (a second term of the pair kinds takes its own exponentials from them), put rows that fall back to their maxima among the others, and check every row against the double
- * reference; and they check that a non-finite logit in a row left out is still found and named. Each batch
- * first runs an objective that copies its rows on finite logits, so that what a row buffer holds from
- * earlier is finite and never at the bad class: a scan of that instead of the row would find nothing, or
- * name the wrong class. In the default (scalar) execution the same cases check the scalar kernel.
+ * (a second term of the pair kinds takes its own exponentials from them), put rows that fall back to their
+ * maxima among the others, and check every row against the double reference; and they check that a
+ * non-finite logit in a row left out is still found and named. Each batch first runs an objective that
+ * copies its rows on finite logits, so that what a row buffer holds from earlier is finite and never at
+ * the bad class: a scan of that instead of the row would find nothing, or name the wrong class. In the
+ * default (scalar) execution the same cases check the scalar kernel.
  */
 class LoadedRowsTest {
     private static final int ROWS = 200;
