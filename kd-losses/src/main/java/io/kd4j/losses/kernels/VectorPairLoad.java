@@ -100,10 +100,10 @@ final class VectorPairLoad {
     }
 
     /**
-     * Reads row {@code row} of both inputs and computes the exponentials and sums of a pair term at
-     * temperature {@code tau} into {@code k.p}, {@code k.q} and {@code k.sums}, shifted by the guesses
-     * {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in {@code k.maxS} and {@code k.maxT}.
-     * A non-finite value is an error naming the input, the row and the
+     * Reads row {@code row} of both inputs and computes the exponentials and sums of pair term
+     * {@code pair} ({@link #pairTerm}) at its temperature into {@code k.p}, {@code k.q} and {@code k.sums},
+     * shifted by the guesses {@code k.guessS} and {@code k.guessT}; leaves the rows' maxima in
+     * {@code k.maxS} and {@code k.maxT}. A non-finite value is an error naming the input, the row and the
      * class (the student's first, as the separate load pass does). With {@code ex >= 0} (DKD's target) that
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
@@ -113,8 +113,8 @@ final class VectorPairLoad {
      *
      * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
      */
-    static boolean load(VectorRowKernel k, Batch b, int row, int c, double tau, int ex) {
-        float inv = (float) (1 / tau);
+    static boolean load(VectorRowKernel k, Batch b, int row, int c, int pair, int ex) {
+        float inv = (float) (1 / b.terms[pair].temperature());
         ByteBuffer sb = b.student.bytes();
         ByteBuffer tb = b.teacher.bytes();
         int st = b.student.start(row);
@@ -122,7 +122,7 @@ final class VectorPairLoad {
         int blocks = blockSums(k, c);
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
-        boolean keep = LoadedRows.readRows(b, pairTerm(b)); // DKD (ex >= 0) reads both rows
+        boolean keep = LoadedRows.readRows(b, pair); // DKD (ex >= 0) reads both rows
         both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
         k.loaded.set(b, row, keep);
         float mt = k.maxT;

@@ -168,7 +168,7 @@ final class VectorRowKernel extends RowKernel {
             // the previous row's gradient
             boolean fits;
             try {
-                fits = VectorPairLoad.load(this, b, row, c, b.terms[pair].temperature(), dkd ? label : -1);
+                fits = VectorPairLoad.load(this, b, row, c, pair, dkd ? label : -1);
             } finally {
                 flushTo = null;
             }
