@@ -303,7 +303,9 @@ final class VectorPairLoad {
      * {@code Σ p(t - s)}, with no work of its own in the loop (when it is not 0 the caller scans the rows
      * and names the student's first non-finite value, else the teacher's). The rows themselves go to
      * {@code k.t} and {@code k.s} only with {@code keep} (the scalar tail always): {@link LoadedRows} says
-     * which terms read them.
+     * which terms read them. With {@code k.flushTo} set, the loop also writes the previous row's gradient
+     * there: {@code k.g}, or the formula {@code k.lazy} holds, read from {@code k.q} and its {@code x} at
+     * each class before the class's new exponentials are stored.
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {
@@ -314,6 +316,15 @@ final class VectorPairLoad {
         float[] g = k.g;
         ByteBuffer gb = k.flushTo;
         int ga = k.flushAt;
+        // the previous row's gradient: g, or its formula over q and x read before this row's stores
+        LazyGradient lazy = k.lazy;
+        boolean held = lazy.active;
+        float[] fq = held ? q : g;
+        float[] fx = held ? lazy.x : g;
+        FloatVector vkq = FloatVector.broadcast(S, held ? lazy.kq : 1f);
+        FloatVector vkx = FloatVector.broadcast(S, held ? lazy.kx : 0f);
+        int fy = held && gb != null ? lazy.at : -1;
+        float gy = fy >= 0 ? lazy.at(q, fy) : 0f;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -343,6 +354,11 @@ final class VectorPairLoad {
                 mxs = VectorRowKernel.larger(mxs, v);
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
                 FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
+                if (gb != null) {
+                    FloatVector o = held ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
+                            : FloatVector.fromArray(S, g, j);
+                    o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
+                }
                 a.intoArray(p, j);
                 e.intoArray(q, j);
                 azt = azt.add(a);
@@ -350,9 +366,6 @@ final class VectorPairLoad {
                 FloatVector d = w.sub(v);
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
-                if (gb != null) {
-                    FloatVector.fromArray(S, g, j).intoByteBuffer(gb, 4 * (ga + j), ORDER);
-                }
             }
             blockSums[4 * block] = azt.reduceLanes(VectorOperators.ADD);
             blockSums[4 * block + 1] = azs.reduceLanes(VectorOperators.ADD);
@@ -369,7 +382,7 @@ final class VectorPairLoad {
         double qd = 0;
         for (int j = up; j < c; j++) {
             if (gb != null) {
-                gb.putFloat(4 * (ga + j), g[j]);
+                gb.putFloat(4 * (ga + j), held ? lazy.at(q, j) : g[j]);
             }
             float w = tb.getFloat(4 * (tt + j));
             float v = sb.getFloat(4 * (st + j));
@@ -387,6 +400,9 @@ final class VectorPairLoad {
             double d = (double) w - v;
             pd += a * d;
             qd -= e * d;
+        }
+        if (fy >= 0) {
+            gb.putFloat(4 * (ga + fy), gy);
         }
         blockSums[4 * block] = zt;
         blockSums[4 * block + 1] = zs;

@@ -29,7 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>one pass per term adds the term's gradient into the gradient row (the first term writes it, so
  *       it is never zeroed). The last term writes straight into the ND4J gradient buffer, except after a
  *       fused load pass: then the row stays in the row buffer, and the next row's load pass writes it out
- *       while it reads ({@link #finish} writes the last one).</li>
+ *       while it reads ({@link #finish} writes the last one). When the objective's only term is KD, TVD,
+ *       the JSD or DKD on the fused path, that term's gradient pass is left out: its gradient is kept as
+ *       its formula ({@link LazyGradient}), which the next row's load pass evaluates as it writes.</li>
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
@@ -55,13 +57,8 @@ final class VectorRowKernel extends RowKernel {
     /** The row the fused load pass read last, and whether it copied it into {@code t} and {@code s}. */
     final LoadedRows loaded = new LoadedRows();
     final double[] sums = new double[4];
-    /** A standardized term's z-scores, their gradient, double copies, and each row's {mean, D, std}. */
-    private float[] zs = new float[0];
-    private float[] zt = new float[0];
-    private float[] gz = new float[0];
-    private double[][] wide = new double[3][0];
-    private final double[] statsS = new double[3];
-    private final double[] statsT = new double[3];
+    /** The buffers of a standardized term. */
+    private final VectorStandardized standardized = new VectorStandardized();
     /**
      * Set by {@link VectorPairLoad}: the rows' maxima and guessed shifts, the maximum of a row read alone,
      * and the finiteness sum of the last load (of one row, or of both rows together).
@@ -87,7 +84,7 @@ final class VectorRowKernel extends RowKernel {
      * Where the term being evaluated writes its gradient: the row buffer {@code g} (null), or, for the
      * last term, straight into the off-heap gradient buffer from float index {@link #outAt} on.
      */
-    private ByteBuffer out;
+    ByteBuffer out;
     private int outAt;
     /**
      * A row whose gradient is in {@code g} but not yet in the batch's gradient buffer (-1: none), and
@@ -102,6 +99,10 @@ final class VectorRowKernel extends RowKernel {
      */
     ByteBuffer flushTo;
     int flushAt;
+    /** The pending row's gradient as its formula ({@code active}), for the next load pass to evaluate. */
+    final LazyGradient lazy = new LazyGradient();
+    /** Whether the term being evaluated may leave its gradient in {@link #lazy}. */
+    private boolean lazyOk;
     /**
      * {@link VectorCrossEntropyTerm#fromPowers}: the first term's integer temperature while the
      * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the row's student
@@ -122,12 +123,7 @@ final class VectorRowKernel extends RowKernel {
     }
 
     private void ensure(int c) {
-        if (zs.length < c) {
-            zs = new float[c];
-            zt = new float[c];
-            gz = new float[c];
-            wide = new double[3][c];
-        }
+        standardized.ensure(c);
         if (s.length < c) {
             s = new float[c];
             t = new float[c];
@@ -171,6 +167,7 @@ final class VectorRowKernel extends RowKernel {
                 fits = VectorPairLoad.load(this, b, row, c, pair, dkd ? label : -1);
             } finally {
                 flushTo = null;
+                lazy.active = false;
             }
             ms = maxS;
             mt = maxT;
@@ -202,6 +199,7 @@ final class VectorRowKernel extends RowKernel {
             }
         }
         first = true;
+        lazyOk = defer && pair >= 0 && b.terms.length == 1 && lazyKind(b.terms[pair]);
         outAt = direct ? b.grad.start(row) : 0;
         double total = 0;
         int n = b.terms.length;
@@ -218,12 +216,13 @@ final class VectorRowKernel extends RowKernel {
             out = direct && !defer && k == n - 1 ? b.grad.bytes() : null;
             double gw = wantGrad ? term.weight() * b.gradScale : 0.0;
             double v = term.standardize()
-                    ? standardized(b, i, c, label, wantGrad, gw, values)
+                    ? standardized.term(this, b, i, c, label, wantGrad, gw, values)
                     : term(b, i, c, fs, ft, label, wantGrad, gw, values);
             values[b.slot[i]] = v;
             total += term.weight() * v;
         }
         presetSums = false;
+        lazyOk = false;
         out = null;
         if (wantGrad && first) {
             Arrays.fill(g, 0, c, 0f);
@@ -241,17 +240,21 @@ final class VectorRowKernel extends RowKernel {
     void finish() {
         loaded.set(null, 0, true); // holds no batch past its chunk
         if (pendingRow >= 0) {
+            if (lazy.active) {
+                lazy.writeInto(g, q, pendingBatch.classes);
+            }
             pendingBatch.grad.write(pendingRow, g);
             pendingRow = -1;
             pendingBatch = null;
         }
+        lazy.active = false; // a term that held its gradient before its row failed
     }
 
     /**
      * Term {@code i} on the row buffers, shifted by {@code ms} and {@code mt} (the maxima, or for the pair
      * term of {@link VectorPairLoad} its guesses).
      */
-    private double term(Batch b, int i, int c, float ms, float mt, int label, boolean wantGrad, double gw,
+    double term(Batch b, int i, int c, float ms, float mt, int label, boolean wantGrad, double gw,
                         double[] values) {
         FusedTerm term = b.terms[i];
         double tau = term.temperature();
@@ -268,44 +271,6 @@ final class VectorRowKernel extends RowKernel {
             case LTKD -> VectorLtkdTerm.ltkd(this, c, ms, mt, term, b.logRebalance[i], wantGrad, gw, values, at);
             case SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> VectorGroupTerms.sparse(this, c, ms, term, wantGrad, gw);
         };
-    }
-
-    /**
-     * Term {@code i} on the z-scores of both rows ({@link Standardize}): the term runs on standardized
-     * copies with its gradient in a spare buffer, which is then taken back through the standardization
-     * and added to the gradient row as any term's.
-     */
-    private double standardized(Batch b, int i, int c, int label, boolean wantGrad, double gw, double[] values) {
-        float[] s0 = s;
-        float[] t0 = t;
-        float[] g0 = g;
-        boolean first0 = first;
-        ByteBuffer out0 = out;
-        Standardize.zScores(s0, zs, c, statsS, wide[0]);
-        Standardize.zScores(t0, zt, c, statsT, wide[0]);
-        s = zs;
-        t = zt;
-        g = gz;
-        first = true;
-        out = null;
-        double v;
-        try {
-            v = term(b, i, c, max(zs, c), max(zt, c), label, wantGrad, gw, values);
-        } finally {
-            s = s0;
-            t = t0;
-            g = g0;
-            first = first0;
-            out = out0;
-        }
-        if (wantGrad) {
-            Standardize.takeBack(gz, s0, c, statsS, wide[0], wide[1], wide[2]);
-            for (int j = 0; j < c; j++) {
-                store(j, first ? gz[j] : g0[j] + gz[j]);
-            }
-            first = false;
-        }
-        return v;
     }
 
     @Override
@@ -350,12 +315,27 @@ final class VectorRowKernel extends RowKernel {
 
     /** Adds {@code d} to the gradient of class {@code j} written by the current term. */
     void addAt(int j, float d) {
+        if (lazy.active) {
+            if (lazy.add(j, d)) {
+                return;
+            }
+            lazy.writeInto(g, q, g.length); // a second class: as without the formula
+        }
         if (out != null) {
             int at = 4 * (outAt + j);
             out.putFloat(at, out.getFloat(at) + d);
         } else {
             g[j] += d;
         }
+    }
+
+    /** Whether term {@code t}'s gradient is {@code kq q + kx x} (+ one class), which {@link #lazy} holds. */
+    private static boolean lazyKind(FusedTerm t) {
+        return switch (t.kind()) {
+            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD -> true;
+            case GENERALIZED_JSD -> t.teacherMixWeight() < 1;
+            default -> false;
+        };
     }
 
     /** The maximum of {@code x[0, c)}. */
@@ -468,6 +448,11 @@ final class VectorRowKernel extends RowKernel {
 
     /** {@code g (= or +=) kq q + kx x}: {@code x} is {@code p}, or a term's own buffer ({@code u}). */
     void addScaled(int c, float kq, float[] x, float kx) {
+        if (first && lazyOk) {
+            lazy.hold(x, kq, kx);
+            first = false;
+            return;
+        }
         int up = S.loopBound(c);
         boolean replace = first;
         addScaled(0, up, kq, x, kx, replace);
