@@ -19,9 +19,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The float32 vector kernel keeps a row's gradient in its row buffer and writes it to an off-heap gradient
  * array while it reads the next row of the same chunk ({@link VectorPairLoad}), or when the chunk ends
- * ({@link RowKernel#finish}). These batches have many rows per chunk, masked rows and rows whose load pass
- * falls back to the row maxima between them, and a gradient array filled with NaN first: a row that is
- * never written, or written with another row's gradient, fails the comparison with the reference path.
+ * ({@link RowKernel#finish}); for an objective whose only term is KD, TVD, the JSD or DKD it keeps the
+ * gradient as its formula ({@link LazyGradient}), which that write evaluates from the row buffers before the
+ * next row's exponentials replace them. These batches have many rows per chunk, masked rows and rows whose
+ * load pass falls back to the row maxima between them, and a gradient array filled with NaN first: a row
+ * that is never written, or written with another row's gradient, fails the comparison with the reference
+ * path.
  * In the default (scalar) execution the same cases check the scalar kernel.
  */
 class DeferredGradientTest {
