@@ -1,13 +1,19 @@
 package io.kd4j.losses.kernels;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
 /**
- * A row's gradient kept as its formula {@code g = kq q + kx x} (plus {@code delta} at one class) over the
+ * A row's gradient kept as its formula {@code g = kq q + kx x} plus additions at single classes, over the
  * row buffers of a {@link VectorRowKernel}, instead of a pass that writes it into the row buffer {@code g}.
- * The next row's fused load pass ({@link VectorPairLoad}) evaluates it class by class while it writes the
- * row's gradient to the batch's gradient buffer, reading {@code q} and {@code x} at each class before it
- * stores the next row's exponentials there; {@link #writeInto} evaluates it into {@code g} when no such
- * pass follows. Used when an objective's only term is KD, TVD, the JSD at 0 &lt; β &lt; 1 or DKD on the
- * fused pair path, whose gradients have this form ({@code x} is {@code p} or the term's {@code u}).
+ * The next row's fused load pass ({@link VectorPairLoad}, {@link VectorSingleLoad}) evaluates it class by
+ * class while it writes the row's gradient to the batch's gradient buffer, reading {@code q} and
+ * {@code x} at each class before it stores the next row's exponentials there; the classes with additions
+ * are evaluated before that loop ({@link #prepare}) and written after it ({@link #writeAdded}).
+ * {@link #writeInto} evaluates it into {@code g} when no such pass follows. Used when an objective's only
+ * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD or a top-k term on a fused load pass, whose gradients
+ * have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target, a
+ * top-k term at its k classes).
  */
 final class LazyGradient {
     /** Whether a gradient is held. */
@@ -15,43 +21,69 @@ final class LazyGradient {
     float[] x;
     float kq;
     float kx;
-    /** The class that gets {@link #delta} on top (-1: none). */
-    int at = -1;
-    float delta;
+    private int[] added = new int[4];
+    private float[] delta = new float[4];
+    private float[] value = new float[4];
+    private int count;
 
-    /** Holds {@code g = kq q + kx x}. */
+    /** Holds {@code g = kq q + kx x}, without additions. */
     void hold(float[] x, float kq, float kx) {
         this.x = x;
         this.kq = kq;
         this.kx = kx;
-        this.at = -1;
-        this.delta = 0f;
+        this.count = 0;
         this.active = true;
     }
 
-    /**
-     * Adds {@code d} at class {@code j} to the held gradient; false when it cannot (a class already
-     * holds an addition), and the caller writes the gradient into {@code g} first.
-     */
-    boolean add(int j, float d) {
-        if (at >= 0) {
-            return false;
+    /** Adds {@code d} at class {@code j} to the held gradient. */
+    void add(int j, float d) {
+        if (count == added.length) {
+            added = Arrays.copyOf(added, 2 * count);
+            delta = Arrays.copyOf(delta, 2 * count);
+            value = Arrays.copyOf(value, 2 * count);
         }
-        at = j;
-        delta = d;
-        return true;
+        added[count] = j;
+        delta[count] = d;
+        count++;
     }
 
-    /** The held gradient at class {@code j}. */
+    /** The held gradient at class {@code j} without its additions ({@link #writeAdded} writes those). */
+    float base(float[] q, int j) {
+        return kq * q[j] + kx * x[j];
+    }
+
+    /** The held gradient at class {@code j}, its additions included. */
     float at(float[] q, int j) {
-        float v = kq * q[j] + kx * x[j];
-        return j == at ? v + delta : v;
+        float v = base(q, j);
+        for (int i = 0; i < count; i++) {
+            if (added[i] == j) {
+                v += delta[i];
+            }
+        }
+        return v;
+    }
+
+    /** Evaluates the classes with additions, before a load pass overwrites {@code q} and {@code x}. */
+    void prepare(float[] q) {
+        for (int i = 0; i < count; i++) {
+            value[i] = at(q, added[i]);
+        }
+    }
+
+    /** Writes the classes {@link #prepare} evaluated to {@code out} from float index {@code at} on. */
+    void writeAdded(ByteBuffer out, int at) {
+        for (int i = 0; i < count; i++) {
+            out.putFloat(4 * (at + added[i]), value[i]);
+        }
     }
 
     /** Writes the held gradient of {@code c} classes into {@code g} and holds none. */
     void writeInto(float[] g, float[] q, int c) {
         for (int j = 0; j < c; j++) {
-            g[j] = at(q, j);
+            g[j] = kq * q[j] + kx * x[j];
+        }
+        for (int i = 0; i < count; i++) {
+            g[added[i]] += delta[i];
         }
         active = false;
     }

@@ -233,6 +233,9 @@ final class VectorGroupTerms {
 
     /** {@code g (= or +=) 0}: the gradient of the earlier terms (or zeros) where this term has none. */
     private static void keep(VectorRowKernel k, int c) {
+        if (k.hold(0f, k.q, 0f)) {
+            return;
+        }
         boolean replace = k.first;
         for (int j = 0; j < c; j++) {
             k.store(j, replace ? 0f : k.g[j]);
@@ -242,6 +245,9 @@ final class VectorGroupTerms {
 
     /** {@code g (= or +=) kq q}. */
     private static void addScaledQ(VectorRowKernel k, int c, float kq) {
+        if (k.hold(kq, k.q, 0f)) {
+            return;
+        }
         int up = S.loopBound(c);
         FloatVector vq = FloatVector.broadcast(S, kq);
         boolean replace = k.first;

@@ -123,7 +123,14 @@ final class VectorPairLoad {
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
         boolean keep = LoadedRows.readRows(b, pair); // DKD (ex >= 0) reads both rows
+        boolean added = k.lazy.active && k.flushTo != null;
+        if (added) {
+            k.lazy.prepare(k.q);
+        }
         both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
+        if (added) {
+            k.lazy.writeAdded(k.flushTo, k.flushAt);
+        }
         k.loaded.set(b, row, keep);
         float mt = k.maxT;
         float ms = k.maxS;
@@ -305,7 +312,8 @@ final class VectorPairLoad {
      * {@code k.t} and {@code k.s} only with {@code keep} (the scalar tail always): {@link LoadedRows} says
      * which terms read them. With {@code k.flushTo} set, the loop also writes the previous row's gradient
      * there: {@code k.g}, or the formula {@code k.lazy} holds, read from {@code k.q} and its {@code x} at
-     * each class before the class's new exponentials are stored.
+     * each class before the class's new exponentials are stored ({@link #load} writes the formula's added
+     * classes, evaluated before this loop, after it).
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {
@@ -323,8 +331,6 @@ final class VectorPairLoad {
         float[] fx = held ? lazy.x : g;
         FloatVector vkq = FloatVector.broadcast(S, held ? lazy.kq : 1f);
         FloatVector vkx = FloatVector.broadcast(S, held ? lazy.kx : 0f);
-        int fy = held && gb != null ? lazy.at : -1;
-        float gy = fy >= 0 ? lazy.at(q, fy) : 0f;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -355,7 +361,8 @@ final class VectorPairLoad {
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
                 FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
                 if (gb != null) {
-                    FloatVector o = held ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
+                    FloatVector o = held
+                            ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
                             : FloatVector.fromArray(S, g, j);
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
@@ -382,7 +389,7 @@ final class VectorPairLoad {
         double qd = 0;
         for (int j = up; j < c; j++) {
             if (gb != null) {
-                gb.putFloat(4 * (ga + j), held ? lazy.at(q, j) : g[j]);
+                gb.putFloat(4 * (ga + j), held ? lazy.base(q, j) : g[j]);
             }
             float w = tb.getFloat(4 * (tt + j));
             float v = sb.getFloat(4 * (st + j));
@@ -400,9 +407,6 @@ final class VectorPairLoad {
             double d = (double) w - v;
             pd += a * d;
             qd -= e * d;
-        }
-        if (fy >= 0) {
-            gb.putFloat(4 * (ga + fy), gy);
         }
         blockSums[4 * block] = zt;
         blockSums[4 * block + 1] = zs;

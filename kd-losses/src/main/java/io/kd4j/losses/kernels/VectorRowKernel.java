@@ -30,8 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       it is never zeroed). The last term writes straight into the ND4J gradient buffer, except after a
  *       fused load pass: then the row stays in the row buffer, and the next row's load pass writes it out
  *       while it reads ({@link #finish} writes the last one). When the objective's only term is KD, TVD,
- *       the JSD or DKD on the fused path, that term's gradient pass is left out: its gradient is kept as
- *       its formula ({@link LazyGradient}), which the next row's load pass evaluates as it writes.</li>
+ *       the JSD, DKD or a top-k term on the fused path, that term's gradient pass is left out: its
+ *       gradient is kept as its formula ({@link LazyGradient}), which the next row's load pass evaluates
+ *       as it writes.</li>
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
@@ -185,6 +186,7 @@ final class VectorRowKernel extends RowKernel {
                     fits = VectorSingleLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
                 } finally {
                     flushTo = null;
+                    lazy.active = false;
                 }
                 ms = maxS;
                 gs = guessS;
@@ -316,10 +318,8 @@ final class VectorRowKernel extends RowKernel {
     /** Adds {@code d} to the gradient of class {@code j} written by the current term. */
     void addAt(int j, float d) {
         if (lazy.active) {
-            if (lazy.add(j, d)) {
-                return;
-            }
-            lazy.writeInto(g, q, g.length); // a second class: as without the formula
+            lazy.add(j, d);
+            return;
         }
         if (out != null) {
             int at = 4 * (outAt + j);
@@ -329,10 +329,26 @@ final class VectorRowKernel extends RowKernel {
         }
     }
 
-    /** Whether term {@code t}'s gradient is {@code kq q + kx x} (+ one class), which {@link #lazy} holds. */
+    /**
+     * Holds {@code g = kq q + kx x} in {@link #lazy} when the term being evaluated may (the objective's only
+     * term, of a {@link #lazyKind}, on a fused load pass whose next row writes it out) and writes first.
+     */
+    boolean hold(float kq, float[] x, float kx) {
+        if (!first || !lazyOk) {
+            return false;
+        }
+        lazy.hold(x, kq, kx);
+        first = false;
+        return true;
+    }
+
+    /**
+     * Whether term {@code t}'s gradient is {@code kq q + kx x} plus additions at single classes (DKD's
+     * target, a top-k term's k classes), which {@link #lazy} holds.
+     */
     private static boolean lazyKind(FusedTerm t) {
         return switch (t.kind()) {
-            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD -> true;
+            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD, SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> true;
             case GENERALIZED_JSD -> t.teacherMixWeight() < 1;
             default -> false;
         };
@@ -448,9 +464,7 @@ final class VectorRowKernel extends RowKernel {
 
     /** {@code g (= or +=) kq q + kx x}: {@code x} is {@code p}, or a term's own buffer ({@code u}). */
     void addScaled(int c, float kq, float[] x, float kx) {
-        if (first && lazyOk) {
-            lazy.hold(x, kq, kx);
-            first = false;
+        if (hold(kq, x, kx)) {
             return;
         }
         int up = S.loopBound(c);

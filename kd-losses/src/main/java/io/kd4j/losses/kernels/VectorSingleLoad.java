@@ -65,7 +65,14 @@ final class VectorSingleLoad {
         int at = rows.start(row);
         blockSums(k, c);
         float g = guess(bytes, at, c, -1);
+        boolean added = k.lazy.active && k.flushTo != null;
+        if (added) {
+            k.lazy.prepare(k.q);
+        }
         alone(k, bytes, at, c, g, inv, x, e);
+        if (added) {
+            k.lazy.writeAdded(k.flushTo, k.flushAt);
+        }
         if (k.loadedCheck != 0f) {
             Kernels.rejectNonFinite(x, c, name, row);
         }
@@ -79,13 +86,23 @@ final class VectorSingleLoad {
      * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail is the last block). Leaves the
      * row's maximum in {@code k.loadedMax} and, in {@code k.loadedCheck}, a sum that is not 0 when a value
      * is not finite ({@link VectorPairLoad#nonFinite} of the row's sum; also when that sum overflows). Like
-     * {@link VectorPairLoad#load}, it writes {@code k.g} to {@code k.flushTo} while it reads, when that is set.
+     * {@link VectorPairLoad#load}, it writes the previous row's gradient to {@code k.flushTo} while it reads,
+     * when that is set: {@code k.g}, or the formula {@code k.lazy} holds, read from {@code k.q} and its
+     * {@code x} at each class before the class's new exponentials are stored (the caller writes the
+     * formula's added classes).
      */
     private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv,
                               float[] t, float[] p) {
         float[] gr = k.g;
         ByteBuffer gb = k.flushTo;
         int ga = k.flushAt;
+        // the previous row's gradient: g, or its formula over k.q and x read before this row's stores
+        LazyGradient lazy = k.lazy;
+        boolean held = lazy.active;
+        float[] fq = held ? k.q : gr;
+        float[] fx = held ? lazy.x : gr;
+        FloatVector vkq = FloatVector.broadcast(S, held ? lazy.kq : 1f);
+        FloatVector vkx = FloatVector.broadcast(S, held ? lazy.kx : 0f);
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -105,11 +122,14 @@ final class VectorSingleLoad {
                 vmax = VectorRowKernel.larger(vmax, v);
                 bad = bad.add(v);
                 FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
+                if (gb != null) {
+                    FloatVector o = held
+                            ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
+                            : FloatVector.fromArray(S, gr, j);
+                    o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
+                }
                 e.intoArray(p, j);
                 az = az.add(e);
-                if (gb != null) {
-                    FloatVector.fromArray(S, gr, j).intoByteBuffer(gb, 4 * (ga + j), ORDER);
-                }
             }
             blockSums[4 * block] = az.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
@@ -118,7 +138,7 @@ final class VectorSingleLoad {
         double z = 0;
         for (int j = up; j < c; j++) {
             if (gb != null) {
-                gb.putFloat(4 * (ga + j), gr[j]);
+                gb.putFloat(4 * (ga + j), held ? lazy.base(k.q, j) : gr[j]);
             }
             float v = bytes.getFloat(4 * (at + j));
             t[j] = v;
