@@ -66,8 +66,11 @@ class FusedSparseTest {
             b.add(new Case(f, 4, 37, 37, false, false, 3));
             b.add(new Case(f, 6, 300, 8, true, false, 40));
             b.add(new Case(f, 4, 300, 8, false, true, 40));
-            // many rows per chunk: the vector kernel writes a row's gradient while it reads the next row
+            // many rows per chunk: the vector kernel writes a row's gradient while it reads the next row (for
+            // a top-k term alone, from the formula that row left, with the top-k classes' additions; with 37
+            // classes, a third of those in the scalar tail)
             b.add(new Case(f, 200, 2061, 32, true, true, 3));
+            b.add(new Case(f, 200, 37, 5, true, false, 3));
         }
         for (String f : List.of("SparseTopKKl(temperature=1.0)", "SparseTopKTvd(temperature=1.0)")) {
             b.add(new Case(f, 6, 300, 8, true, false, 3, 200, 0));

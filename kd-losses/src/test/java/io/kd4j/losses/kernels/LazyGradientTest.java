@@ -3,12 +3,11 @@ package io.kd4j.losses.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LazyGradient}, the formula {@code kq q + kx x} (plus one class's addition) that stands for a row's
+ * {@link LazyGradient}, the formula {@code kq q + kx x} (plus additions at single classes) that stands for a row's
  * gradient until the next load pass writes it out. The kernel-level cases (every row of a batch against the
  * reference, with masked rows, fallbacks and chunk ends between rows) are in {@link DeferredGradientTest}.
  */
@@ -33,23 +32,30 @@ class LazyGradientTest {
     }
 
     @Test
-    void givenAnAdditionAtOneClass_whenASecondComes_thenItIsRefusedAndTheFirstStays() {
-        // Given g = q + x held, with 0.25 added at class 2
+    void givenAdditionsAtTwoClassesOneOfThemTwice_whenEvaluated_thenEachClassGetsItsOwnSum() {
+        // Given g = q + x held, with 0.25 added at class 2, 5 at class 0 and 0.5 at class 2 again
         LazyGradient lazy = new LazyGradient();
         float[] q = {1f, 1f, 1f};
         float[] x = {0f, 1f, 2f};
         lazy.hold(x, 1f, 1f);
-        assertTrue(lazy.add(2, 0.25f));
+        lazy.add(2, 0.25f);
+        lazy.add(0, 5f);
+        lazy.add(2, 0.5f);
 
-        // When a second class asks for an addition
-        boolean taken = lazy.add(0, 5f);
-
-        // Then it is refused (the caller writes the row out first), and only class 2 has its addition:
-        // 1 + 0, 1 + 1, 1 + 2 + 0.25
-        assertFalse(taken);
+        // When it is evaluated class by class, into a gradient row, and for the added classes into a buffer
         float[] g = new float[3];
+        float[] each = {lazy.at(q, 0), lazy.at(q, 1), lazy.at(q, 2)};
+        lazy.prepare(q);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(4 * 4).order(java.nio.ByteOrder.nativeOrder());
+        lazy.writeAdded(out, 1);
         lazy.writeInto(g, q, 3);
-        assertArrayEquals(new float[] {1f, 2f, 3.25f}, g);
+
+        // Then 1 + 0 + 5 = 6, 1 + 1 = 2, 1 + 2 + 0.25 + 0.5 = 3.75 each way; writeAdded wrote classes 0
+        // and 2 (at float index 1 + class) and left class 1's place empty
+        assertArrayEquals(new float[] {6f, 2f, 3.75f}, each);
+        assertArrayEquals(new float[] {6f, 2f, 3.75f}, g);
+        assertArrayEquals(new float[] {0f, 6f, 0f, 3.75f},
+                new float[] {out.getFloat(0), out.getFloat(4), out.getFloat(8), out.getFloat(12)});
     }
 
     @Test
