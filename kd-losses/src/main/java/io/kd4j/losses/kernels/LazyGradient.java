@@ -63,15 +63,27 @@ final class LazyGradient {
         return v;
     }
 
-    /** Evaluates the classes with additions, before a load pass overwrites {@code q} and {@code x}. */
+    /**
+     * Evaluates the classes with additions of a held gradient, before a load pass overwrites {@code q} and
+     * {@code x}.
+     */
     void prepare(float[] q) {
+        if (!active) {
+            return;
+        }
         for (int i = 0; i < count; i++) {
             value[i] = at(q, added[i]);
         }
     }
 
-    /** Writes the classes {@link #prepare} evaluated to {@code out} from float index {@code at} on. */
+    /**
+     * Writes the classes {@link #prepare} evaluated to {@code out} (null: nowhere) from float index
+     * {@code at} on, if a gradient is held.
+     */
     void writeAdded(ByteBuffer out, int at) {
+        if (!active || out == null) {
+            return;
+        }
         for (int i = 0; i < count; i++) {
             out.putFloat(4 * (at + added[i]), value[i]);
         }
@@ -80,7 +92,7 @@ final class LazyGradient {
     /** Writes the held gradient of {@code c} classes into {@code g} and holds none. */
     void writeInto(float[] g, float[] q, int c) {
         for (int j = 0; j < c; j++) {
-            g[j] = kq * q[j] + kx * x[j];
+            g[j] = base(q, j);
         }
         for (int i = 0; i < count; i++) {
             g[added[i]] += delta[i];

@@ -123,14 +123,9 @@ final class VectorPairLoad {
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
         boolean keep = LoadedRows.readRows(b, pair); // DKD (ex >= 0) reads both rows
-        boolean added = k.lazy.active && k.flushTo != null;
-        if (added) {
-            k.lazy.prepare(k.q);
-        }
+        k.lazy.prepare(k.q); // a held gradient's added classes, before both() overwrites q
         both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
-        if (added) {
-            k.lazy.writeAdded(k.flushTo, k.flushAt);
-        }
+        k.lazy.writeAdded(k.flushTo, k.flushAt);
         k.loaded.set(b, row, keep);
         float mt = k.maxT;
         float ms = k.maxS;

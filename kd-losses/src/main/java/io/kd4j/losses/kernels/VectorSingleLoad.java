@@ -65,14 +65,9 @@ final class VectorSingleLoad {
         int at = rows.start(row);
         blockSums(k, c);
         float g = guess(bytes, at, c, -1);
-        boolean added = k.lazy.active && k.flushTo != null;
-        if (added) {
-            k.lazy.prepare(k.q);
-        }
+        k.lazy.prepare(k.q); // a held gradient's added classes, before alone() overwrites q
         alone(k, bytes, at, c, g, inv, x, e);
-        if (added) {
-            k.lazy.writeAdded(k.flushTo, k.flushAt);
-        }
+        k.lazy.writeAdded(k.flushTo, k.flushAt);
         if (k.loadedCheck != 0f) {
             Kernels.rejectNonFinite(x, c, name, row);
         }
