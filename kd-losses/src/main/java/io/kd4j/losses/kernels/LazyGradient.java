@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * A row's gradient kept as its formula {@code g = kq q + kx x} plus additions at single classes, over the
- * row buffers of a {@link VectorRowKernel}, instead of a pass that writes it into the row buffer {@code g}.
+ * A row's gradient kept as its formula {@code g = kq q + kx x} (with a cross-entropy, plus {@code kn q^n + off},
+ * {@link #power}) plus additions at single classes, over the row buffers of a {@link VectorRowKernel}, instead
+ * of a pass that writes it into the row buffer {@code g}.
  * The next row's fused load pass ({@link VectorPairLoad}, {@link VectorSingleLoad}) evaluates it class by
  * class while it writes the row's gradient to the batch's gradient buffer, reading {@code q} and
  * {@code x} at each class before it stores the next row's exponentials there; the classes with additions
@@ -13,7 +14,8 @@ import java.util.Arrays;
  * {@link #writeInto} evaluates it into {@code g} when no such pass follows. Used when an objective's only
  * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD or a top-k term on a fused load pass, whose gradients
  * have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target, a
- * top-k term at its k classes).
+ * top-k term at its k classes), and when its two terms are KD or DKD and a cross-entropy that takes its
+ * exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}; it adds at the label).
  */
 final class LazyGradient {
     /** Whether a gradient is held. */
@@ -21,6 +23,13 @@ final class LazyGradient {
     float[] x;
     float kq;
     float kx;
+    /**
+     * The power term {@code kn q^n + off} of a cross-entropy that takes its exponentials as {@code q^n}
+     * ({@link VectorCrossEntropyTerm#fromPowers}); {@code n = 0}: none.
+     */
+    int n;
+    float kn;
+    float off;
     private int[] added = new int[4];
     private float[] delta = new float[4];
     private float[] value = new float[4];
@@ -32,7 +41,15 @@ final class LazyGradient {
         this.kq = kq;
         this.kx = kx;
         this.count = 0;
+        this.n = 0;
         this.active = true;
+    }
+
+    /** Adds {@code kn q^n + off} ({@code 1 <= n <= RowKernel.MAX_POWER}) to the held gradient. */
+    void power(int n, float kn, float off) {
+        this.n = n;
+        this.kn = kn;
+        this.off = off;
     }
 
     /** Adds {@code d} at class {@code j} to the held gradient. */
@@ -49,7 +66,8 @@ final class LazyGradient {
 
     /** The held gradient at class {@code j} without its additions ({@link #writeAdded} writes those). */
     float base(float[] q, int j) {
-        return kq * q[j] + kx * x[j];
+        float v = kq * q[j] + kx * x[j];
+        return n == 0 ? v : v + kn * VectorCrossEntropyTerm.power(q[j], n) + off;
     }
 
     /** The held gradient at class {@code j}, its additions included. */

@@ -18,6 +18,11 @@ import jdk.incubator.vector.VectorOperators;
  * {@code q^n = exp(s - f)} is the cross-entropy's unnormalised softmax, shifted by {@code f} (a product of
  * {@code n - 1} or fewer multiplications instead of an exponential per class). The KL term's gradient is
  * then added in the cross-entropy's gradient pass, so the row's gradient takes one pass for both terms.
+ * When KD's exponentials come from the fused load pass ({@link VectorPairLoad}), that pass also adds up
+ * {@code Σ q^n} (the same float-lane sums per block as this class's loop, so the same value). When the two
+ * terms (KD or DKD, and the cross-entropy) are the whole objective there, the gradient pass is left out too:
+ * the gradient {@code kp p + kn q^n + kq q + off}, with the label's (and DKD's target's) additions, is held
+ * as its formula ({@link LazyGradient#power}), which the next row's load pass evaluates as it writes.
  * The powers are used only while {@code max(s) - f <= }{@value #SHIFT_LIMIT} (the KL term's shift is a
  * guess below the maximum, {@link VectorPairLoad}), so that {@code q^n} and its sums stay finite floats.
  * Classes more than about 87 below {@code f} get {@code q^n} below the float floor (0 or subnormal) where
@@ -67,6 +72,8 @@ final class VectorCrossEntropyTerm {
         }
         if (k.studentMax - shift > SHIFT_LIMIT) {
             k.cePower = 0;
+            k.loadPower = 0;
+            k.lazyOk = false; // the cross-entropy writes its own gradient, after this term's
             return false;
         }
         k.qShift = shift;
@@ -142,8 +149,9 @@ final class VectorCrossEntropyTerm {
         float[] s = k.s;
         float[] g = k.g;
         int up = S.loopBound(c);
-        double z = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+        // Σ q^n: from the load pass when it took it (the same sum, VectorPairLoad.both), else here
+        double z = k.loadPower == n ? k.powerSum : 0;
+        for (int j0 = 0; j0 < (k.loadPower == n ? 0 : up); j0 += BLOCK) {
             int end = Math.min(up, j0 + BLOCK);
             FloatVector az = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
@@ -151,9 +159,10 @@ final class VectorCrossEntropyTerm {
             }
             z += az.reduceLanes(VectorOperators.ADD);
         }
-        for (int j = up; j < c; j++) {
+        for (int j = k.loadPower == n ? c : up; j < c; j++) {
             z += power(q[j], n);
         }
+        k.loadPower = 0;
         // DKD left its target class out of q: its exponential is added here
         int y = k.deferTarget;
         double ey = y >= 0 ? Math.exp((double) s[y] - k.qShift) : 0.0;
@@ -166,7 +175,11 @@ final class VectorCrossEntropyTerm {
         }
         double uniform = e / c;
         double value = k.qShift + Math.log(z) - (1 - e) * s[label] - uniform * sum;
-        if (wantGrad) {
+        if (wantGrad && k.hold(k.deferQ, p, k.deferP)) {
+            // the objective's only two terms: the next row's load pass evaluates the formula
+            k.lazy.power(n, (float) (gw / z), (float) (-gw * uniform));
+            addAtLabels(k, label, e, y, ey, z, gw);
+        } else if (wantGrad) {
             float kz = (float) (gw / z);
             float off = (float) (-gw * uniform);
             FloatVector vkz = FloatVector.broadcast(S, kz);
@@ -183,13 +196,18 @@ final class VectorCrossEntropyTerm {
             for (int j = up; j < c; j++) {
                 k.store(j, (replace ? 0f : g[j]) + off + kz * power(q[j], n) + k.deferQ * q[j] + k.deferP * p[j]);
             }
-            k.addAt(label, (float) (-gw * (1 - e)));
-            if (y >= 0) {
-                k.addAt(y, (float) (gw * ey / z) + k.deferTargetDelta);
-            }
+            addAtLabels(k, label, e, y, ey, z, gw);
             k.first = false;
         }
         return value;
+    }
+
+    /** {@link #fromPowers}'s additions at the label and at DKD's target {@code y} (-1: none). */
+    private static void addAtLabels(VectorRowKernel k, int label, double e, int y, double ey, double z, double gw) {
+        k.addAt(label, (float) (-gw * (1 - e)));
+        if (y >= 0) {
+            k.addAt(y, (float) (gw * ey / z) + k.deferTargetDelta);
+        }
     }
 
     /** {@code q^n}, {@code 1 <= n <= RowKernel.MAX_POWER}, by multiplications. */
@@ -212,7 +230,7 @@ final class VectorCrossEntropyTerm {
     }
 
     /** {@code q^n} for the scalar tail. */
-    private static float power(float q, int n) {
+    static float power(float q, int n) {
         float r = q;
         for (int i = 1; i < n; i++) {
             r *= q;

@@ -308,7 +308,9 @@ final class VectorPairLoad {
      * which terms read them. With {@code k.flushTo} set, the loop also writes the previous row's gradient
      * there: {@code k.g}, or the formula {@code k.lazy} holds, read from {@code k.q} and its {@code x} at
      * each class before the class's new exponentials are stored ({@link #load} writes the formula's added
-     * classes, evaluated before this loop, after it).
+     * classes, evaluated before this loop, after it). With {@code k.loadPower = n > 0} it also adds up
+     * {@code Σ q^n} of the new student exponentials into {@code k.powerSum}, for the cross-entropy that
+     * takes its exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}).
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {
@@ -326,6 +328,12 @@ final class VectorPairLoad {
         float[] fx = held ? lazy.x : g;
         FloatVector vkq = FloatVector.broadcast(S, held ? lazy.kq : 1f);
         FloatVector vkx = FloatVector.broadcast(S, held ? lazy.kx : 0f);
+        int pn = held ? lazy.n : 0;
+        FloatVector vkn = FloatVector.broadcast(S, held ? lazy.kn : 0f);
+        FloatVector voff = FloatVector.broadcast(S, held ? lazy.off : 0f);
+        // a cross-entropy's Σ q^n, taken from this row's student exponentials
+        int cn = k.loadPower;
+        double zn = 0;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -344,6 +352,7 @@ final class VectorPairLoad {
             FloatVector azs = FloatVector.zero(S);
             FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
+            FloatVector azn = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector w = FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
                 FloatVector v = FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER);
@@ -356,13 +365,32 @@ final class VectorPairLoad {
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
                 FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
                 if (gb != null) {
-                    FloatVector o = held
-                            ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
-                            : FloatVector.fromArray(S, g, j);
+                    FloatVector o;
+                    if (pn > 0) {
+                        // as VectorCrossEntropyTerm.fromPowers's gradient pass: kx x + (kn q^n + (kq q + off))
+                        // VectorCrossEntropyTerm.power written out: in this loop C2 stops inlining this
+                        // project's methods (NodeCountInliningCutoff), not the Vector API's
+                        FloatVector qv = FloatVector.fromArray(S, fq, j);
+                        FloatVector q2 = qv.mul(qv);
+                        FloatVector q4 = q2.mul(q2);
+                        FloatVector qn = pn == 1 ? qv : pn == 2 ? q2 : pn == 3 ? q2.mul(qv) : pn == 4 ? q4
+                                : pn == 5 ? q4.mul(qv) : pn == 6 ? q4.mul(q2)
+                                : pn == 7 ? q4.mul(q2).mul(qv) : q4.mul(q4);
+                        o = FloatVector.fromArray(S, fx, j).fma(vkx, qn.fma(vkn, qv.fma(vkq, voff)));
+                    } else {
+                        o = held ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
+                                : FloatVector.fromArray(S, g, j);
+                    }
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
                 a.intoArray(p, j);
                 e.intoArray(q, j);
+                if (cn > 0) {
+                    FloatVector e2 = e.mul(e);
+                    FloatVector e4 = e2.mul(e2);
+                    azn = azn.add(cn == 1 ? e : cn == 2 ? e2 : cn == 3 ? e2.mul(e) : cn == 4 ? e4
+                            : cn == 5 ? e4.mul(e) : cn == 6 ? e4.mul(e2) : cn == 7 ? e4.mul(e2).mul(e) : e4.mul(e4));
+                }
                 azt = azt.add(a);
                 azs = azs.add(e);
                 FloatVector d = w.sub(v);
@@ -377,6 +405,7 @@ final class VectorPairLoad {
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
             check += nonFinite(pd);
+            zn += azn.reduceLanes(VectorOperators.ADD);
         }
         double zt = 0;
         double zs = 0;
@@ -397,6 +426,7 @@ final class VectorPairLoad {
             float e = j == ex ? 0f : VectorRowKernel.exp((v - gs) * inv);
             p[j] = a;
             q[j] = e;
+            zn += cn > 0 ? VectorCrossEntropyTerm.power(e, cn) : 0f;
             zt += a;
             zs += e;
             double d = (double) w - v;
@@ -410,5 +440,6 @@ final class VectorPairLoad {
         k.maxT = maxT;
         k.maxS = maxS;
         k.loadedCheck = check;
+        k.powerSum = zn;
     }
 }

@@ -30,9 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       it is never zeroed). The last term writes straight into the ND4J gradient buffer, except after a
  *       fused load pass: then the row stays in the row buffer, and the next row's load pass writes it out
  *       while it reads ({@link #finish} writes the last one). When the objective's only term is KD, TVD,
- *       the JSD, DKD or a top-k term on the fused path, that term's gradient pass is left out: its
- *       gradient is kept as its formula ({@link LazyGradient}), which the next row's load pass evaluates
- *       as it writes.</li>
+ *       the JSD, DKD or a top-k term (or KD or DKD and a cross-entropy) on the fused path, the gradient
+ *       pass is left out: the gradient is kept as its formula ({@link LazyGradient}), which the next row's
+ *       load pass evaluates as it writes.</li>
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
@@ -103,14 +103,16 @@ final class VectorRowKernel extends RowKernel {
     /** The pending row's gradient as its formula ({@code active}), for the next load pass to evaluate. */
     final LazyGradient lazy = new LazyGradient();
     /** Whether the term being evaluated may leave its gradient in {@link #lazy}. */
-    private boolean lazyOk;
+    boolean lazyOk;
     /**
      * {@link VectorCrossEntropyTerm#fromPowers}: the first term's integer temperature while the
-     * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the row's student
-     * maximum, and what the first term leaves for the cross-entropy's gradient pass
-     * ({@link VectorCrossEntropyTerm#defer}).
+     * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the power whose
+     * {@code Σ q^n} the load pass took into {@code powerSum} (0: none), the row's student maximum, and what
+     * the first term leaves for the cross-entropy's gradient ({@link VectorCrossEntropyTerm#defer}).
      */
     int cePower;
+    int loadPower;
+    double powerSum;
     float studentMax;
     float qShift;
     float deferQ;
@@ -160,6 +162,7 @@ final class VectorRowKernel extends RowKernel {
         flushAt = pendingRow >= 0 ? b.grad.start(pendingRow) : 0;
         pendingRow = -1;
         pendingBatch = null;
+        loadPower = pair >= 0 && !dkd ? VectorCrossEntropyTerm.companionPower(b, pair) : 0;
         if (pair >= 0) {
             // the load pass fused with the pair term's exponentials, shifted by guesses; it also writes out
             // the previous row's gradient
@@ -176,6 +179,7 @@ final class VectorRowKernel extends RowKernel {
             gt = guessT;
             if (!fits) {
                 pair = -1;
+                loadPower = 0;
             }
         } else {
             if (top >= 0) {
@@ -201,11 +205,11 @@ final class VectorRowKernel extends RowKernel {
             }
         }
         first = true;
-        lazyOk = defer && pair >= 0 && b.terms.length == 1 && lazyKind(b.terms[pair]);
-        outAt = direct ? b.grad.start(row) : 0;
-        double total = 0;
         int n = b.terms.length;
         cePower = VectorCrossEntropyTerm.companionPower(b, pair);
+        lazyOk = defer && pair >= 0 && (n == 1 ? lazyKind(b.terms[pair]) : n == 2 && cePower > 0);
+        outAt = direct ? b.grad.start(row) : 0;
+        double total = 0;
         studentMax = ms;
         for (int k = 0; k < n; k++) {
             // the pair term whose exponentials the load pass computed goes first

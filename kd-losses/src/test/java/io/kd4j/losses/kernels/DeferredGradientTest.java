@@ -19,9 +19,10 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The float32 vector kernel keeps a row's gradient in its row buffer and writes it to an off-heap gradient
  * array while it reads the next row of the same chunk ({@link VectorPairLoad}), or when the chunk ends
- * ({@link RowKernel#finish}); for an objective whose only term is KD, TVD, the JSD or DKD it keeps the
- * gradient as its formula ({@link LazyGradient}), which that write evaluates from the row buffers before the
- * next row's exponentials replace them. These batches have many rows per chunk, masked rows and rows whose
+ * ({@link RowKernel#finish}); for an objective whose only term is KD, TVD, the JSD or DKD, or whose two
+ * terms are KD or DKD and a cross-entropy at an integer temperature (with and without label smoothing), it
+ * keeps the gradient as its formula ({@link LazyGradient}), which that write evaluates from the row buffers
+ * before the next row's exponentials replace them. These batches have many rows per chunk, masked rows and rows whose
  * load pass falls back to the row maxima between them, and a gradient array filled with NaN first: a row
  * that is never written, or written with another row's gradient, fails the comparison with the reference
  * path.
@@ -43,6 +44,8 @@ class DeferredGradientTest {
         List<String> formulas = List.of(
                 "SoftTargetKl(temperature=4.0)",
                 "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=2.0)",
+                "SoftTargetKl(temperature=4.0) + 0.5*CrossEntropy(labelSmoothing=0.1)",
+                "CrossEntropy + Dkd(temperature=3.0, warmupEpochs=1.0)",
                 "ReverseKl(temperature=2.0)",
                 "TotalVariation(temperature=2.0)",
                 "GeneralizedJsd(teacherMixWeight=0.3, temperature=4.0)",
