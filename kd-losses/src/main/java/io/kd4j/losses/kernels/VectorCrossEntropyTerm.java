@@ -150,8 +150,10 @@ final class VectorCrossEntropyTerm {
         float[] g = k.g;
         int up = S.loopBound(c);
         // Σ q^n: from the load pass when it took it (the same sum, VectorPairLoad.both), else here
-        double z = k.loadPower == n ? k.powerSum : 0;
-        for (int j0 = 0; j0 < (k.loadPower == n ? 0 : up); j0 += BLOCK) {
+        boolean loaded = k.loadPower == n;
+        k.loadPower = 0;
+        double z = loaded ? k.powerSum : 0;
+        for (int j0 = 0; j0 < (loaded ? 0 : up); j0 += BLOCK) {
             int end = Math.min(up, j0 + BLOCK);
             FloatVector az = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
@@ -159,10 +161,9 @@ final class VectorCrossEntropyTerm {
             }
             z += az.reduceLanes(VectorOperators.ADD);
         }
-        for (int j = k.loadPower == n ? c : up; j < c; j++) {
+        for (int j = loaded ? c : up; j < c; j++) {
             z += power(q[j], n);
         }
-        k.loadPower = 0;
         // DKD left its target class out of q: its exponential is added here
         int y = k.deferTarget;
         double ey = y >= 0 ? Math.exp((double) s[y] - k.qShift) : 0.0;
