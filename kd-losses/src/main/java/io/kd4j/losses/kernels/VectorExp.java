@@ -22,8 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code r = x - n ln 2} with {@code ln 2} split in two parts, {@code exp(r)} by a degree-6 polynomial
  * on {@code |r| <= ln2 / 2} with {@code p(0) = 1} (near-minimax for the relative error, fitted for this
  * class: about 2e-9 in exact arithmetic; the float evaluation adds about 1e-7), and {@code 2^n} added to
- * the result's exponent bits (the low bits of the rounded float are {@code n}). Relative error about
- * 1e-7, the same as float rounding of the exact value.
+ * the result's exponent bits: the bits of the rounded float are those of {@code 1.5 · 2^23}
+ * ({@code 0x4B400000}) plus {@code n}, and the former's low 9 bits are 0, so shifted left by 23 they
+ * vanish and leave {@code n << 23}, with no constant to take off (valid while {@code exp(r) · 2^n} is a
+ * normal float, which it is for {@code x >= EXP_FLOOR}). Relative error about 1e-7, the same as float
+ * rounding of the exact value.
  *
  * <p>Written for speed on a 2-core AVX2 machine (docs/performance.md): the exponential's dependency
  * chain sets the speed of the kernels' exponential loops, so nothing but arithmetic sits on it.
@@ -51,12 +54,6 @@ final class VectorExp {
     private static final float C4 = 0.04166800156235695f;
     private static final float C5 = 0.00837415549904108f;
     private static final float C6 = 0.0013843653723597527f;
-    /**
-     * Added to the bits of {@code n + 1.5 · 2^23} shifted left by 23, and to the bits of {@code exp(r)}:
-     * gives the bits of {@code exp(r) · 2^n} while that is a normal float, which it is for
-     * {@code x >= EXP_FLOOR}.
-     */
-    private static final int BIAS = -(Float.floatToIntBits(ROUND) << 23);
     /** The value below the floor: {@code exp(EXP_FLOOR)}, a normal float. */
     static final float AT_FLOOR = (float) Math.exp(VectorRowKernel.EXP_FLOOR);
 
@@ -93,7 +90,7 @@ final class VectorExp {
                 .fma(r, FloatVector.broadcast(S, C4)).fma(r, FloatVector.broadcast(S, C3))
                 .fma(r, FloatVector.broadcast(S, C2)).fma(r, FloatVector.broadcast(S, C1))
                 .fma(r, FloatVector.broadcast(S, 1f));
-        IntVector scale = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(BIAS);
+        IntVector scale = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
         FloatVector e = ((IntVector) p.reinterpretAsInts()).add(scale).reinterpretAsFloats();
         return e.blend(AT_FLOOR, low);
     }

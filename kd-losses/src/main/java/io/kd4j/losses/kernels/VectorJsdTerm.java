@@ -27,7 +27,7 @@ final class VectorJsdTerm {
      * {@code log q}: KL(p ‖ q) comes from the sums of the pair pass (as {@link VectorKlTerms#forwardKl}), so
      * each class needs {@code log q - log m} only, not {@code log p} too. The loop keeps the unnormalised
      * {@code p} and {@code q} and scales its two sums once per row. {@code m} gets {@link Float#MIN_NORMAL}
-     * added before its logarithm (one addition; the floor the scalar kernel takes with a maximum), which
+     * added before its logarithm (in the fma that forms it; the scalar kernel floors with a maximum), which
      * changes only classes whose probabilities are both below about 1e-31, by less than 1.2e-38 in
      * {@code m}.
      */
@@ -64,7 +64,7 @@ final class VectorJsdTerm {
             for (int j = j0; j < end; j += L) {
                 FloatVector pv = FloatVector.fromArray(S, p, j);
                 FloatVector qv = FloatVector.fromArray(S, q, j);
-                FloatVector logM = VectorLog.log(pv.fma(vbt, qv.mul(vbs)).add(tiny));
+                FloatVector logM = VectorLog.log(pv.fma(vbt, qv.fma(vbs, tiny)));
                 FloatVector sv = direct ? FloatVector.fromByteBuffer(S, sb, 4 * (sat + j), ORDER)
                         : FloatVector.fromArray(S, s, j);
                 FloatVector d = sv.sub(vms).fma(vinv, nlzs).sub(logM);

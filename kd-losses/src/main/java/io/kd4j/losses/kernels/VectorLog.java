@@ -17,8 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  * the bits: subtracting the bits of {@code √½} puts the exponent {@code e} in the high bits and the
  * mantissa offset in the low 23, which are added back to the bits of {@code √½}. With {@code f = m - 1}
  * (exact), {@code log(1 + f) = f - f²/2 + f³ P(f)}, P of degree 8 (Cephes' coefficients, relative error
- * about 1 float ulp on this range), and {@code e ln 2} is added in two parts (hi with 9 significant bits,
- * so {@code e · hi} is exact for every float exponent). Zero, negative, subnormal, infinite and NaN
+ * about 1 float ulp on this range), evaluated as {@code f + f² Q(f)} with {@code Q(f) = f P(f) - 1/2}, the
+ * {@code f +} in one fma; then {@code e ln 2} is added by one fma with {@code ln 2} rounded to float. Q is
+ * taken in powers of {@code f²} with pairs of coefficients ({@code (q0 + q1 f) + f² ((q2 + q3 f) + ...)}):
+ * the same operations as Horner's scheme (nine fmas) with a dependency chain of five, not nine. Cephes, written for
+ * machines without fma, splits off {@code -f²/2} and adds {@code e ln 2} in two parts; here that takes
+ * four operations fewer. The float {@code ln 2} is 1.9e-9 off, so {@code e ln 2} is off by {@code |e|}
+ * times that, below 0.1 ulp of the result since {@code |log x| >= (|e| - 1/2) ln 2}. Measured over every
+ * float in [0.25, 4) and every 97th other normal float: at most 0.94 ulp (Cephes' order of operations:
+ * 0.83). Zero, negative, subnormal, infinite and NaN
  * arguments are outside its domain and give meaningless lanes; the callers floor their arguments first.
  */
 final class VectorLog {
@@ -26,8 +33,8 @@ final class VectorLog {
     /** The bits of {@code (float) √½}. */
     private static final int SQRT_HALF_BITS = Float.floatToIntBits((float) Math.sqrt(0.5));
     private static final int MANTISSA = 0x007F_FFFF;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
+    /** {@code ln 2} rounded to float. */
+    private static final float LN2 = 0.6931471805599453f;
     private static final float P0 = 7.0376836292e-2f;
     private static final float P1 = -1.1514610310e-1f;
     private static final float P2 = 1.1676998740e-1f;
@@ -48,13 +55,15 @@ final class VectorLog {
         FloatVector m = offset.and(MANTISSA).add(SQRT_HALF_BITS).reinterpretAsFloats();
         FloatVector f = m.sub(1f);
         FloatVector z = f.mul(f);
-        FloatVector p = FloatVector.broadcast(S, P0).fma(f, FloatVector.broadcast(S, P1))
-                .fma(f, FloatVector.broadcast(S, P2)).fma(f, FloatVector.broadcast(S, P3))
-                .fma(f, FloatVector.broadcast(S, P4)).fma(f, FloatVector.broadcast(S, P5))
-                .fma(f, FloatVector.broadcast(S, P6)).fma(f, FloatVector.broadcast(S, P7))
-                .fma(f, FloatVector.broadcast(S, P8));
-        // y = f³ P(f) + e ln2_lo - f²/2, then log = f + y + e ln2_hi
-        FloatVector y = f.mul(z).fma(p, e.mul(LN2_LO)).sub(z.mul(0.5f));
-        return e.fma(FloatVector.broadcast(S, LN2_HI), f.add(y));
+        // f P(f) - 1/2 in powers of f² with pairs of coefficients: half the dependency chain of Horner's
+        // scheme, with the same number of operations
+        FloatVector a4 = FloatVector.broadcast(S, P0).fma(f, FloatVector.broadcast(S, P1));
+        FloatVector a3 = FloatVector.broadcast(S, P2).fma(f, FloatVector.broadcast(S, P3));
+        FloatVector a2 = FloatVector.broadcast(S, P4).fma(f, FloatVector.broadcast(S, P5));
+        FloatVector a1 = FloatVector.broadcast(S, P6).fma(f, FloatVector.broadcast(S, P7));
+        FloatVector a0 = FloatVector.broadcast(S, P8).fma(f, FloatVector.broadcast(S, -0.5f));
+        FloatVector p = a4.fma(z, a3).fma(z, a2).fma(z, a1).fma(z, a0);
+        // log = e ln2 + (f + f² (f P(f) - 1/2))
+        return e.fma(FloatVector.broadcast(S, LN2), z.fma(p, f));
     }
 }
