@@ -12,11 +12,13 @@ import java.nio.ByteBuffer;
  * <p>Which terms read the row buffers, when the load pass has computed the pair term's exponentials:
  * forward KL (KD) and TVD take everything from {@code p}, {@code q} and the load pass's sums, and read
  * neither row; the generalized JSD at β &lt; 1 reads the student's logits from the batch's own buffer
- * ({@link #student}), since it is the pair term only on off-heap rows. Every other term reads the row
- * buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the student's; so does
- * a term that is not the pair term (it takes its own exponentials from both rows) and every standardized
- * term. The load pass copies both rows or neither, one loop-invariant condition in its loop (with one
- * condition per row, KD's kernel measured slower: docs/performance.md).
+ * ({@link #student}), since it is the pair term only on off-heap rows; LTKD reads both rows only in the
+ * blocks whose classes lie in more than one group, from the batch's buffers too ({@link #teacher}), and
+ * calls {@link #fill} before its rarer paths (a group too small for the shared shift). Every other term
+ * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
+ * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
+ * every standardized term. The load pass copies both rows or neither, one loop-invariant condition in its
+ * loop (with one condition per row, KD's kernel measured slower: docs/performance.md).
  */
 final class LoadedRows {
     private Batch batch;
@@ -29,7 +31,7 @@ final class LoadedRows {
             FusedTerm term = b.terms[i];
             // the pair term is never standardized: a standardized term reads both rows as one that is not it
             boolean reads = i != pair || switch (term.kind()) {
-                case SOFT_TARGET_KL, TOTAL_VARIATION -> false;
+                case SOFT_TARGET_KL, TOTAL_VARIATION, LTKD -> false;
                 case GENERALIZED_JSD -> term.teacherMixWeight() == 1;
                 default -> true;
             };
@@ -54,6 +56,21 @@ final class LoadedRows {
             batch.student.read(row, s);
             copied = true;
         }
+    }
+
+    /** Whether the load pass, or {@link #fill}, copied the row into the row buffers. */
+    boolean copied() {
+        return copied;
+    }
+
+    /** The off-heap buffer of the teacher's logits of the row the load pass read. */
+    ByteBuffer teacher() {
+        return batch.teacher.bytes();
+    }
+
+    /** Where that row starts in {@link #teacher()}, in floats. */
+    int teacherAt() {
+        return batch.teacher.start(row);
     }
 
     /** The off-heap buffer of the student's logits of the row the load pass read. */

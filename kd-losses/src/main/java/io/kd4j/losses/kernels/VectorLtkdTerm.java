@@ -3,6 +3,8 @@ package io.kd4j.losses.kernels;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -13,6 +15,7 @@ import jdk.incubator.vector.VectorOperators;
  * as {@link ScalarGroupTerms#ltkd}.
  */
 final class VectorLtkdTerm {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private VectorLtkdTerm() {
     }
 
@@ -162,9 +165,14 @@ final class VectorLtkdTerm {
         double[] d = new double[3];
         boolean preset = k.takePresetSums();
         if (preset) {
-            groupSums(k, c, codes, groups.blockGroups(), za, zb, d);
+            // the load pass copies the rows only for other terms (LoadedRows): else the blocks of more than
+            // one group read them from the batch's buffers
+            groupSums(k, c, codes, groups.blockGroups(), !k.loaded.copied(), za, zb, d);
         }
         if (!preset || !shared(groups, za, zb)) {
+            if (preset) {
+                k.loaded.fill(k.t, k.s);
+            }
             groupMax(k.t, c, codes, mt);
             groupMax(k.s, c, codes, ms);
             double[] unused = new double[3];
@@ -173,7 +181,7 @@ final class VectorLtkdTerm {
             java.util.Arrays.fill(za, 0.0);
             java.util.Arrays.fill(zb, 0.0);
             java.util.Arrays.fill(d, 0.0);
-            groupSums(k, c, codes, null, za, zb, d);
+            groupSums(k, c, codes, null, false, za, zb, d);
         }
         double[] cq = new double[3];
         double[] cp = new double[3];
@@ -188,10 +196,12 @@ final class VectorLtkdTerm {
      * Per group: {@code Σ p} into {@code za}, {@code Σ q} into {@code zb} and {@code Σ p (t - s)} into
      * {@code d}, over the exponentials in {@code p} and {@code q}. With {@code pure} (the groups'
      * {@link FusedTerm.LtkdGroups#blockGroups}), a block whose classes are all in one group adds the sums
-     * {@link VectorPairLoad#load} took of it ({@code k.blockSums}) instead of reading it again.
+     * {@link VectorPairLoad#load} took of it ({@code k.blockSums}) instead of reading it again. With
+     * {@code direct}, the other blocks read the logits from the batch's buffers ({@link LoadedRows}), not
+     * from the row buffers.
      */
-    private static void groupSums(VectorRowKernel k, int c, float[] codes, int[] pure, double[] za, double[] zb,
-                                  double[] d) {
+    private static void groupSums(VectorRowKernel k, int c, float[] codes, int[] pure, boolean direct, double[] za,
+                                  double[] zb, double[] d) {
         int up = S.loopBound(c);
         double[] bs = k.blockSums;
         for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
@@ -201,7 +211,7 @@ final class VectorLtkdTerm {
                 zb[gi] += bs[4 * i + 1];
                 d[gi] += bs[4 * i + 2];
             } else {
-                blockGroupSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), codes, za, zb, d);
+                blockGroupSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), codes, direct, za, zb, d);
             }
         }
         for (int j = up; j < c; j++) {
@@ -212,9 +222,16 @@ final class VectorLtkdTerm {
         }
     }
 
-    /** {@link #groupSums} over the classes {@code [j0, end)} of one block, read from the row buffers. */
-    private static void blockGroupSums(VectorRowKernel k, int j0, int end, float[] codes, double[] za, double[] zb,
-                                       double[] d) {
+    /**
+     * {@link #groupSums} over the classes {@code [j0, end)} of one block; the logits from the row buffers, or
+     * with {@code direct} from the batch's buffers.
+     */
+    private static void blockGroupSums(VectorRowKernel k, int j0, int end, float[] codes, boolean direct,
+                                       double[] za, double[] zb, double[] d) {
+        ByteBuffer tb = direct ? k.loaded.teacher() : null;
+        ByteBuffer sb = direct ? k.loaded.student() : null;
+        int ta = direct ? k.loaded.teacherAt() : 0;
+        int sa = direct ? k.loaded.studentAt() : 0;
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0 = zero;
         FloatVector a1 = zero;
@@ -232,7 +249,11 @@ final class VectorLtkdTerm {
             VectorMask<Float> g01 = g0.or(g1);
             FloatVector p = FloatVector.fromArray(S, k.p, j);
             FloatVector q = FloatVector.fromArray(S, k.q, j);
-            FloatVector e = p.mul(FloatVector.fromArray(S, k.t, j).sub(FloatVector.fromArray(S, k.s, j)));
+            FloatVector tv = direct ? FloatVector.fromByteBuffer(S, tb, 4 * (ta + j), ORDER)
+                    : FloatVector.fromArray(S, k.t, j);
+            FloatVector sv = direct ? FloatVector.fromByteBuffer(S, sb, 4 * (sa + j), ORDER)
+                    : FloatVector.fromArray(S, k.s, j);
+            FloatVector e = p.mul(tv.sub(sv));
             a0 = a0.add(zero.blend(p, g0));
             a1 = a1.add(zero.blend(p, g1));
             a2 = a2.add(p.blend(zero, g01));
