@@ -16,6 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class VectorLtkdTerm {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
     private VectorLtkdTerm() {
     }
 
