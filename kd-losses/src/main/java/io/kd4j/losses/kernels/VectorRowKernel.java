@@ -334,8 +334,9 @@ final class VectorRowKernel extends RowKernel {
     }
 
     /**
-     * Holds {@code g = kq q + kx x} in {@link #lazy} when the term being evaluated may (the objective's only
-     * term, of a {@link #lazyKind}, on a fused load pass whose next row writes it out) and writes first.
+     * Holds {@code g = kq q + kx x} in {@link #lazy} when the term being evaluated may ({@link #lazyOk}: the
+     * objective's only term, of a {@link #lazyKind}, or KD or DKD with a cross-entropy that takes its
+     * exponentials as {@code q^n}, on a fused load pass whose next row writes it out) and writes first.
      */
     boolean hold(float kq, float[] x, float kx) {
         if (!first || !lazyOk) {
