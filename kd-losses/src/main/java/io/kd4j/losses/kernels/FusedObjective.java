@@ -35,8 +35,8 @@ import java.util.stream.IntStream;
  * <p>The teacher is either dense logits ({@code rows × classes}) or a top-k teacher
  * ({@code rows × 2k}: k class indices, then their k log-probabilities), never both in one objective.
  * LTKD with rebalancing couples the rows (its weights are batch means of the teacher's group masses):
- * the teacher is then read twice, once for those means and once for the loss, and the result has no
- * per-row values.
+ * the teacher is then read twice, once for those means (two rows at a time: {@code RowKernel.groupMasses})
+ * and once for the loss, and the result has no per-row values.
  */
 public final class FusedObjective {
     /** Batches of at least this many values (rows x classes) are split across the cores. */
@@ -342,13 +342,20 @@ public final class FusedObjective {
         IntStream range = IntStream.range(0, chunks);
         (parallel ? range.parallel() : range).forEach(ci -> {
             RowKernel kernel = kernel(float32);
-            double[] out = new double[3];
+            double[] out = new double[6];
             int end = Math.min(n, (ci + 1) * chunk);
-            for (int r = ci * chunk; r < end; r++) {
-                if (valid == null || valid[r]) {
+            // the valid rows two at a time (the vector kernel reads two teacher rows in one loop)
+            int r = next(valid, ci * chunk, end);
+            while (r < end) {
+                int second = next(valid, r + 1, end);
+                if (second < end) {
+                    kernel.groupMasses(batch, r, second, term, out);
+                    System.arraycopy(out, 3, logP, 3 * second, 3);
+                } else {
                     kernel.groupMasses(batch, r, term, out);
-                    System.arraycopy(out, 0, logP, 3 * r, 3);
                 }
+                System.arraycopy(out, 0, logP, 3 * r, 3);
+                r = next(valid, second + 1, end);
             }
         });
         FusedTerm.LtkdGroups groups = term.ltkdGroups();
@@ -376,6 +383,15 @@ public final class FusedObjective {
             logW[g] = -Math.log(groups.nonEmpty()) - (max + Math.log(s) - Math.log(count));
         }
         return logW;
+    }
+
+    /** The first valid row in {@code [from, end)}, or {@code end}. */
+    private static int next(boolean[] valid, int from, int end) {
+        int r = from;
+        while (r < end && valid != null && !valid[r]) {
+            r++;
+        }
+        return r;
     }
 
     private static final ThreadLocal<RowKernel> FLOAT_KERNEL = ThreadLocal.withInitial(() -> Kernels.newKernel(true));

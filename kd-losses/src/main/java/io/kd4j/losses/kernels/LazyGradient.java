@@ -12,9 +12,9 @@ import java.util.Arrays;
  * {@code x} at each class before it stores the next row's exponentials there; the classes with additions
  * are evaluated before that loop ({@link #prepare}) and written after it ({@link #writeAdded}).
  * {@link #writeInto} evaluates it into {@code g} when no such pass follows. Used when an objective's only
- * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD or a top-k term on a fused load pass, whose gradients
- * have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target, a
- * top-k term at its k classes), and when its two terms are KD or DKD and a cross-entropy that takes its
+ * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD, LTKD or a top-k term on a fused load pass, whose
+ * gradients have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target,
+ * a top-k term at its k classes; LTKD's constants are per class group, {@link #holdGroups}), and when its two terms are KD or DKD and a cross-entropy that takes its
  * exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}; it adds at the label).
  */
 final class LazyGradient {
@@ -30,6 +30,17 @@ final class LazyGradient {
     int n;
     float kn;
     float off;
+    /**
+     * LTKD's form ({@link #holdGroups}; null: one {@code kq} and {@code kx} for every class): per block of
+     * {@value RowKernel#BLOCK} classes of the vector part, the group all its classes are in, whose
+     * {@link #groupKq} and {@link #groupKx} it takes, or -1: the block's gradient is in {@link #rows}, as is the
+     * scalar tail's from class {@link #up} on.
+     */
+    int[] blockGroup;
+    final float[] groupKq = new float[3];
+    final float[] groupKx = new float[3];
+    float[] rows;
+    int up;
     private int[] added = new int[4];
     private float[] delta = new float[4];
     private float[] value = new float[4];
@@ -42,7 +53,25 @@ final class LazyGradient {
         this.kx = kx;
         this.count = 0;
         this.n = 0;
+        this.blockGroup = null;
         this.active = true;
+    }
+
+    /**
+     * Holds LTKD's gradient {@code cq_g q + cp_g p} ({@code x} is {@code p}) per group g, for the blocks of
+     * the vector part whose classes are all in one group ({@code blockGroup}, the groups'
+     * {@link FusedTerm.LtkdGroups#blockGroups}); the other blocks and the classes from {@code up} on are
+     * already in {@code rows} (the row buffer {@code g}).
+     */
+    void holdGroups(float[] p, double[] cq, double[] cp, int[] blockGroup, float[] rows, int up) {
+        hold(p, 0f, 0f);
+        for (int gi = 0; gi < 3; gi++) {
+            groupKq[gi] = (float) cq[gi];
+            groupKx[gi] = (float) cp[gi];
+        }
+        this.blockGroup = blockGroup;
+        this.rows = rows;
+        this.up = up;
     }
 
     /** Adds {@code kn q^n + off} ({@code 1 <= n <= RowKernel.MAX_POWER}) to the held gradient. */
@@ -66,6 +95,10 @@ final class LazyGradient {
 
     /** The held gradient at class {@code j} without its additions ({@link #writeAdded} writes those). */
     float base(float[] q, int j) {
+        if (blockGroup != null) {
+            int gi = j < up ? blockGroup[j / RowKernel.BLOCK] : -1;
+            return gi < 0 ? rows[j] : groupKq[gi] * q[j] + groupKx[gi] * x[j];
+        }
         float v = kq * q[j] + kx * x[j];
         return n == 0 ? v : v + kn * VectorCrossEntropyTerm.power(q[j], n) + off;
     }

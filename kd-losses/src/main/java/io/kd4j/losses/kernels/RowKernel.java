@@ -38,6 +38,19 @@ abstract class RowKernel {
     abstract void groupMasses(Batch batch, int row, FusedTerm term, double[] out);
 
     /**
+     * {@link #groupMasses} of two rows of a batch: {@code row}'s into {@code out[0..3)} and {@code next}'s into
+     * {@code out[3..6)} (an error names {@code row}'s bad value before {@code next}'s). Here one row after
+     * the other; the vector kernel reads both in one loop.
+     */
+    void groupMasses(Batch batch, int row, int next, FusedTerm term, double[] out) {
+        double[] first = new double[3];
+        groupMasses(batch, row, term, first);
+        groupMasses(batch, next, term, out);
+        System.arraycopy(out, 0, out, 3, 3);
+        System.arraycopy(first, 0, out, 0, 3);
+    }
+
+    /**
      * The integer temperature {@code n} (1 to {@value #MAX_POWER}) of soft-target KL term {@code kl} when
      * cross-entropy term {@code ce} evaluated right after it can take its exponentials as {@code q^n} from
      * the KL term's {@code q = exp((s - f) / n)} (neither term standardized); else 0.

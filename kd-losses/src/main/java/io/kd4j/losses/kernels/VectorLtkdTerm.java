@@ -97,35 +97,86 @@ final class VectorLtkdTerm {
     }
 
     /**
-     * LTKD's first pass: {@code log P_g} of the teacher row in {@code t}, as {@link ScalarGroupTerms}.
-     * The exponentials are shifted by {@code shift} in every group: with {@code present}, they are in
-     * {@code p} already ({@link VectorSingleLoad#loadTeacher}, shifted by its guess), otherwise they are
-     * taken here with the row maximum. A group whose sum is too small for one shared shift
-     * ({@link #shared}) makes every group take its own maximum.
+     * LTKD's first pass ({@link RowKernel#groupMasses}): {@code log P_g} of teacher row {@code row} into
+     * {@code out[0..3)} and, with {@code next >= 0}, of row {@code next} into {@code out[3..6)}. On an
+     * off-heap teacher the load pass computes the exponentials, shifted by the row's guess: of two rows side
+     * by side ({@link VectorSingleLoad#loadTeachers}), of one row with {@link VectorSingleLoad#loadTeacher}.
+     * A row whose guess is too far below its maximum ({@link VectorPairLoad#fits}), or an on-heap row, takes
+     * them from its copy in {@code k.t} with the row maximum.
      */
-    static void teacherGroupMasses(VectorRowKernel k, int c, float shift, boolean present, FusedTerm term,
-                                   double[] out) {
+    static void groupMasses(VectorRowKernel k, Batch b, int row, int next, FusedTerm term, double[] out) {
+        int c = b.classes;
+        DenseRows teacher = b.teacher;
+        if (teacher.bytes() != null && next >= 0) {
+            VectorSingleLoad.loadTeachers(k, b, row, next, c, term.temperature());
+            float inv = (float) (1 / term.temperature());
+            // row's exponentials are in p (slot 0), next's in q (slot 1); a fallback overwrites only p
+            rowMasses(k, teacher, row, c, k.maxT, k.guessT, inv, k.p, 0, term, out, 0);
+            rowMasses(k, teacher, next, c, k.maxS, k.guessS, inv, k.q, 1, term, out, 3);
+            return;
+        }
+        for (int i = 0; i < (next >= 0 ? 2 : 1); i++) {
+            int r = i == 0 ? row : next;
+            int at = 3 * i;
+            if (teacher.bytes() != null && VectorSingleLoad.loadTeacher(k, b, r, c, term.temperature())) {
+                teacherGroupMasses(k, teacher, r, c, k.guessT, k.p, 0, term, out, at);
+            } else {
+                float mt = teacher.bytes() != null ? k.maxT : VectorPairLoad.copy(teacher, r, k.t, c, "teacher_logits");
+                teacherGroupMasses(k, teacher, r, c, mt, null, 0, term, out, at);
+            }
+        }
+    }
+
+    /**
+     * {@link #teacherGroupMasses} of a row whose exponentials {@link VectorSingleLoad#loadTeachers} left in
+     * {@code x} (block sums in {@code slot}), shifted by {@code guess}; if they do not stand for the row's
+     * ({@code max}), from the row's copy in {@code k.t}.
+     */
+    private static void rowMasses(VectorRowKernel k, DenseRows teacher, int row, int c, float max, float guess,
+                                  float inv, float[] x, int slot, FusedTerm term, double[] out, int at) {
+        if (VectorPairLoad.fits(max, guess, inv)) {
+            teacherGroupMasses(k, teacher, row, c, guess, x, slot, term, out, at);
+        } else {
+            teacher.read(row, k.t);
+            teacherGroupMasses(k, teacher, row, c, max, null, 0, term, out, at);
+        }
+    }
+
+    /**
+     * {@code log P_g} of teacher row {@code row} into {@code out[at..at+3)}, as {@link ScalarGroupTerms}. The
+     * exponentials are shifted by {@code shift} in every group: they are in {@code x} already (their sums per
+     * block in slot {@code slot} of {@code k.blockSums}, from a load pass, shifted by its guess), or, with
+     * {@code x} null, taken here into {@code k.p} from the row's copy in {@code k.t}, with the row maximum. A
+     * group whose sum is too small for one shared shift ({@link #shared}) makes every group take its own
+     * maximum, from the row in {@code k.t} (read again when {@code x} is given).
+     */
+    private static void teacherGroupMasses(VectorRowKernel k, DenseRows teacher, int row, int c, float shift,
+                                           float[] x, int slot, FusedTerm term, double[] out, int at) {
         FusedTerm.LtkdGroups groups = term.ltkdGroups();
         groups.checkClasses(c);
         double[] m = {shift, shift, shift};
         double[] z = new double[3];
-        if (present) {
-            groupSum(k, k.p, c, groups.codes(), groups.blockGroups(), z);
+        if (x != null) {
+            groupSum(k, x, slot, c, groups.codes(), groups.blockGroups(), z);
         } else {
             groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
         }
         if (!shared(groups, z, z)) {
+            if (x != null) {
+                teacher.read(row, k.t);
+            }
             groupMax(k.t, c, groups.codes(), m);
             java.util.Arrays.fill(z, 0.0);
             groupExps(k.t, c, groups.codes(), m, term.temperature(), k.p, z);
         }
         double inv = 1 / term.temperature();
+        double[] lp = new double[3];
         for (int gi = 0; gi < 3; gi++) {
-            out[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : m[gi] * inv + Math.log(z[gi]);
+            lp[gi] = groups.size(gi) == 0 ? Double.NEGATIVE_INFINITY : m[gi] * inv + Math.log(z[gi]);
         }
-        double lse = RowKernel.logSumExp3(out);
+        double lse = RowKernel.logSumExp3(lp);
         for (int gi = 0; gi < 3; gi++) {
-            out[gi] -= lse;
+            out[at + gi] = lp[gi] - lse;
         }
     }
 
@@ -278,15 +329,16 @@ final class VectorLtkdTerm {
 
     /**
      * Per group {@code Σ x} into {@code out}. With {@code pure}, a block whose classes are all in one group
-     * adds the load pass's sum of it ({@code k.blockSums}, slot 0: {@code x} is {@code k.p}) instead.
+     * adds the load pass's sum of it (slot {@code slot} of {@code k.blockSums}) instead.
      */
-    private static void groupSum(VectorRowKernel k, float[] x, int c, float[] codes, int[] pure, double[] out) {
+    private static void groupSum(VectorRowKernel k, float[] x, int slot, int c, float[] codes, int[] pure,
+                                 double[] out) {
         int up = S.loopBound(c);
         FloatVector zero = FloatVector.zero(S);
         for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
             int gi = pure == null ? -1 : pure[i];
             if (gi >= 0) {
-                out[gi] += k.blockSums[4 * i];
+                out[gi] += k.blockSums[4 * i + slot];
                 continue;
             }
             int end = Math.min(up, j0 + RowKernel.BLOCK);
@@ -328,12 +380,17 @@ final class VectorLtkdTerm {
         FloatVector p1 = FloatVector.broadcast(S, cp[1]);
         FloatVector p2 = FloatVector.broadcast(S, cp[2]);
         boolean replace = k.first;
+        // the only term, on a fused load pass: the blocks of one group are left to the next row's load pass
+        // as their formula (LazyGradient.holdGroups)
+        boolean hold = replace && k.lazyOk;
         float[] g = k.g;
         for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
             int gi = pure[i];
             if (gi >= 0) {
-                k.addScaled(j0, end, cq[gi], cp[gi], replace);
+                if (!hold) {
+                    k.addScaled(j0, end, cq[gi], cp[gi], replace);
+                }
                 continue;
             }
             for (int j = j0; j < end; j += L) {
@@ -348,6 +405,9 @@ final class VectorLtkdTerm {
         for (int j = up; j < c; j++) {
             int gi = (int) codes[j];
             k.store(j, (replace ? 0f : g[j]) + cq[gi] * k.q[j] + cp[gi] * k.p[j]);
+        }
+        if (hold) {
+            k.lazy.holdGroups(k.p, cqd, cpd, pure, g, up);
         }
         k.first = false;
     }

@@ -325,9 +325,7 @@ final class VectorPairLoad {
         LazyGradient lazy = k.lazy;
         boolean held = lazy.active;
         float[] fq = held ? q : g;
-        float[] fx = held ? lazy.x : g;
-        FloatVector vkq = FloatVector.broadcast(S, held ? lazy.kq : 1f);
-        FloatVector vkx = FloatVector.broadcast(S, held ? lazy.kx : 0f);
+        int[] lazyGroups = held ? lazy.blockGroup : null;
         int pn = held ? lazy.n : 0;
         FloatVector vkn = FloatVector.broadcast(S, held ? lazy.kn : 0f);
         FloatVector voff = FloatVector.broadcast(S, held ? lazy.off : 0f);
@@ -346,6 +344,11 @@ final class VectorPairLoad {
         int block = 0;
         for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
+            // the formula's x and constants in this block: LTKD's per group, or the row buffer g (-1)
+            int gi = lazyGroups == null ? 3 : lazyGroups[block];
+            float[] fx = !held || gi < 0 ? g : lazy.x;
+            float bkq = !held ? 1f : gi == 3 ? lazy.kq : gi < 0 ? 0f : lazy.groupKq[gi];
+            float bkx = !held ? 0f : gi == 3 ? lazy.kx : gi < 0 ? 1f : lazy.groupKx[gi];
             FloatVector mxt = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             FloatVector mxs = mxt;
             FloatVector azt = FloatVector.zero(S);
@@ -353,6 +356,8 @@ final class VectorPairLoad {
             FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
             FloatVector azn = FloatVector.zero(S);
+            FloatVector vkq = FloatVector.broadcast(S, bkq);
+            FloatVector vkx = FloatVector.broadcast(S, bkx);
             for (int j = j0; j < end; j += L) {
                 FloatVector w = FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
                 FloatVector v = FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER);

@@ -30,9 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       it is never zeroed). The last term writes straight into the ND4J gradient buffer, except after a
  *       fused load pass: then the row stays in the row buffer, and the next row's load pass writes it out
  *       while it reads ({@link #finish} writes the last one). When the objective's only term is KD, TVD,
- *       the JSD, DKD or a top-k term (or KD or DKD and a cross-entropy) on the fused path, the gradient
- *       pass is left out: the gradient is kept as its formula ({@link LazyGradient}), which the next row's
- *       load pass evaluates as it writes.</li>
+ *       the JSD, DKD, LTKD or a top-k term (or KD or DKD and a cross-entropy) on the fused path, the gradient
+ *       pass is left out (LTKD's, but for its blocks of more than one group): the gradient is kept as its
+ *       formula ({@link LazyGradient}), which the next row's load pass evaluates as it writes.</li>
  * </ol>
  * Exponent arguments are clamped at {@value #EXP_FLOOR} ({@code exp = 1.2e-38} instead of less), the
  * floor that keeps {@code 2^n} a normal float; rows with a logit range beyond {@code 87 T}
@@ -281,15 +281,13 @@ final class VectorRowKernel extends RowKernel {
 
     @Override
     void groupMasses(Batch b, int row, FusedTerm term, double[] out) {
-        int c = b.classes;
-        ensure(c);
-        if (b.teacher.bytes() != null && VectorSingleLoad.loadTeacher(this, b, row, c, term.temperature())) {
-            // the exponentials of the load, shifted by the guess in every group
-            VectorLtkdTerm.teacherGroupMasses(this, c, guessT, true, term, out);
-        } else {
-            float mt = b.teacher.bytes() != null ? maxT : VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
-            VectorLtkdTerm.teacherGroupMasses(this, c, mt, false, term, out);
-        }
+        groupMasses(b, row, -1, term, out);
+    }
+
+    @Override
+    void groupMasses(Batch b, int row, int next, FusedTerm term, double[] out) {
+        ensure(b.classes);
+        VectorLtkdTerm.groupMasses(this, b, row, next, term, out);
     }
 
     /**
@@ -353,7 +351,7 @@ final class VectorRowKernel extends RowKernel {
      */
     private static boolean lazyKind(FusedTerm t) {
         return switch (t.kind()) {
-            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD, SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> true;
+            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD, LTKD, SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> true;
             case GENERALIZED_JSD -> t.teacherMixWeight() < 1;
             default -> false;
         };

@@ -65,6 +65,9 @@ final class VectorSingleLoad {
         int at = rows.start(row);
         blockSums(k, c);
         float g = guess(bytes, at, c, -1);
+        if (k.lazy.active && k.lazy.blockGroup != null) {
+            k.lazy.writeInto(k.g, k.q, c); // LTKD's form, which alone() does not evaluate (not reached)
+        }
         k.lazy.prepare(k.q); // a held gradient's added classes, before alone() overwrites q
         alone(k, bytes, at, c, g, inv, x, e);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
@@ -145,6 +148,96 @@ final class VectorSingleLoad {
         }
         blockSums[4 * block] = z;
         k.loadedMax = max;
+        k.loadedCheck = check;
+    }
+
+    /**
+     * LTKD's rebalancing pass on two teacher rows of one batch, {@code row} and {@code next}, read side by
+     * side in one loop (as {@link VectorPairLoad} reads a student row and a teacher row: two independent
+     * chains of exponentials per iteration): stores {@code exp((t - g) / T)} of {@code row} into {@code k.p}
+     * and of {@code next} into {@code k.q}, each shifted by its own guess, with their sums per block of
+     * {@value RowKernel#BLOCK} values in slots 0 and 1 of {@code k.blockSums}. Copies neither row. Leaves
+     * {@code row}'s guess and maximum in {@code k.guessT} and {@code k.maxT}, {@code next}'s in
+     * {@code k.guessS} and {@code k.maxS}. A non-finite value is an error naming it ({@code row}'s first).
+     */
+    static void loadTeachers(VectorRowKernel k, Batch b, int row, int next, int c, double tau) {
+        ByteBuffer bytes = b.teacher.bytes();
+        int a1 = b.teacher.start(row);
+        int a2 = b.teacher.start(next);
+        blockSums(k, c);
+        float g1 = guess(bytes, a1, c, -1);
+        float g2 = guess(bytes, a2, c, -1);
+        k.guessT = g1;
+        k.guessS = g2;
+        two(k, bytes, a1, a2, c, g1, g2, (float) (1 / tau));
+        if (k.loadedCheck != 0f) {
+            b.teacher.read(row, k.t);
+            Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
+            b.teacher.read(next, k.t);
+            Kernels.rejectNonFinite(k.t, c, "teacher_logits", next);
+        }
+    }
+
+    /** The loop of {@link #loadTeachers}: the rows at float indices {@code a1} and {@code a2} of {@code bytes}. */
+    private static void two(VectorRowKernel k, ByteBuffer bytes, int a1, int a2, int c, float g1, float g2,
+                            float inv) {
+        float[] p = k.p;
+        float[] q = k.q;
+        double[] blockSums = k.blockSums;
+        int up = S.loopBound(c);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
+        FloatVector vg1 = FloatVector.broadcast(S, g1);
+        FloatVector vg2 = FloatVector.broadcast(S, g2);
+        float max1 = Float.NEGATIVE_INFINITY;
+        float max2 = Float.NEGATIVE_INFINITY;
+        float check = 0f;
+        int block = 0;
+        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
+            int end = Math.min(up, j0 + RowKernel.BLOCK);
+            FloatVector m1 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector m2 = m1;
+            FloatVector bad = FloatVector.zero(S);
+            FloatVector z1 = FloatVector.zero(S);
+            FloatVector z2 = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (a1 + j), ORDER);
+                FloatVector w = FloatVector.fromByteBuffer(S, bytes, 4 * (a2 + j), ORDER);
+                m1 = VectorRowKernel.larger(m1, v);
+                m2 = VectorRowKernel.larger(m2, w);
+                bad = bad.add(v).add(w);
+                FloatVector e = VectorExp.expShifted(v.sub(vg1), vinv, vil);
+                FloatVector f = VectorExp.expShifted(w.sub(vg2), vinv, vil);
+                e.intoArray(p, j);
+                f.intoArray(q, j);
+                z1 = z1.add(e);
+                z2 = z2.add(f);
+            }
+            blockSums[4 * block] = z1.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block + 1] = z2.reduceLanes(VectorOperators.ADD);
+            max1 = Math.max(max1, m1.reduceLanes(VectorOperators.MAX));
+            max2 = Math.max(max2, m2.reduceLanes(VectorOperators.MAX));
+            check += nonFinite(bad.reduceLanes(VectorOperators.ADD));
+        }
+        double z1 = 0;
+        double z2 = 0;
+        for (int j = up; j < c; j++) {
+            float v = bytes.getFloat(4 * (a1 + j));
+            float w = bytes.getFloat(4 * (a2 + j));
+            max1 = Math.max(max1, v);
+            max2 = Math.max(max2, w);
+            check += (v - v) + (w - w);
+            float e = VectorRowKernel.exp((v - g1) * inv);
+            float f = VectorRowKernel.exp((w - g2) * inv);
+            p[j] = e;
+            q[j] = f;
+            z1 += e;
+            z2 += f;
+        }
+        blockSums[4 * block] = z1;
+        blockSums[4 * block + 1] = z2;
+        k.maxT = max1;
+        k.maxS = max2;
         k.loadedCheck = check;
     }
 }

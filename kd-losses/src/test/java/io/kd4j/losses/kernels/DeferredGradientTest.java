@@ -19,10 +19,11 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The float32 vector kernel keeps a row's gradient in its row buffer and writes it to an off-heap gradient
  * array while it reads the next row of the same chunk ({@link VectorPairLoad}), or when the chunk ends
- * ({@link RowKernel#finish}); for an objective whose only term is KD, TVD, the JSD or DKD, or whose two
+ * ({@link RowKernel#finish}); for an objective whose only term is KD, TVD, the JSD, DKD or LTKD, or whose two
  * terms are KD or DKD and a cross-entropy at an integer temperature (with and without label smoothing), it
  * keeps the gradient as its formula ({@link LazyGradient}), which that write evaluates from the row buffers
- * before the next row's exponentials replace them. These batches have many rows per chunk, masked rows and rows whose
+ * before the next row's exponentials replace them (LTKD's blocks of one group as their group's formula; its
+ * other blocks and the tail written to the row buffer first: class groups by ranges and mixed). These batches have many rows per chunk, masked rows and rows whose
  * load pass falls back to the row maxima between them, and a gradient array filled with NaN first: a row
  * that is never written, or written with another row's gradient, fails the comparison with the reference
  * path.
@@ -51,7 +52,9 @@ class DeferredGradientTest {
                 "GeneralizedJsd(teacherMixWeight=0.3, temperature=4.0)",
                 "Dkd(temperature=4.0, warmupEpochs=1.0)",
                 "0.5*SoftTargetKl(temperature=1.0, standardize=true) + 0.5*SoftTargetKl(temperature=3.0)",
-                "Ltkd(temperature=2.0, classGroups={g})");
+                "Ltkd(temperature=2.0, classGroups={g})",
+                "Ltkd(temperature=4.0, classGroups={r})",
+                "Ltkd(temperature=4.0, classGroups={e})");
         for (String f : formulas) {
             for (int c : new int[] {2061, 37}) {
                 b.add(new Case(f, c, c == 37));
@@ -78,7 +81,8 @@ class DeferredGradientTest {
         }
         boolean[] valid = ReferenceCheck.mask(ROWS, tc.masked());
         int count = ReferenceCheck.count(valid, ROWS);
-        Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true)));
+        Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true))
+                .replace("{r}", FusedDecoupledTest.ranges(c)).replace("{e}", tailGroups(c)));
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, ROWS, c, valid,
                 DataType.DOUBLE, "test"), 2);
         INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, c}, Float.NaN, DataType.FLOAT);
@@ -120,6 +124,19 @@ class DeferredGradientTest {
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, null, 0, null, null, ROWS, c, null,
                 DataType.DOUBLE, "test"), 2);
         ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, c, true);
+    }
+
+    /**
+     * Head for the classes of the vector loops (all but the last {@code c % 16}: 2,048 of 2,061, 32 of 37, with 8
+     * or 16 lanes), medium and tail by turns after them: LTKD's last block is of one group, its scalar tail of two
+     * others.
+     */
+    private static String tailGroups(int c) {
+        StringBuilder b = new StringBuilder();
+        for (int j = 0; j < c; j++) {
+            b.append(j == 0 ? "" : ";").append(j < c - c % 16 ? "head" : j % 2 == 0 ? "medium" : "tail");
+        }
+        return b.toString();
     }
 
     private static INDArray floats(double[] x, int c) {

@@ -52,6 +52,20 @@ class FusedDecoupledTest {
         return b.toString();
     }
 
+    /**
+     * Groups as class ranges: the first 53 % of the classes head, the next 30 % medium, the rest tail. At
+     * 2,061 classes the first block of {@value RowKernel#BLOCK} classes is all head (the vector kernel
+     * takes its sums from the load pass and its gradient without the group codes), the second holds all
+     * three groups.
+     */
+    static String ranges(int c) {
+        StringBuilder b = new StringBuilder();
+        for (int j = 0; j < c; j++) {
+            b.append(j == 0 ? "" : ";").append(j < 0.53 * c ? "head" : j < 0.83 * c ? "medium" : "tail");
+        }
+        return b.toString();
+    }
+
     static Stream<Case> cases() {
         List<String> formulas = List.of(
                 "Dkd(temperature=4.0, warmupEpochs=5.0)",

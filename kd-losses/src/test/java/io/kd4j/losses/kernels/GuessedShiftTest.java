@@ -99,7 +99,7 @@ class GuessedShiftTest {
         boolean[] valid = ReferenceCheck.mask(n, tc.masked());
         int count = ReferenceCheck.count(valid, n);
         Objective objective = Objective.parse(tc.formula().replace("{g}", FusedDecoupledTest.groups(c, true))
-                .replace("{r}", rangeGroups(c)));
+                .replace("{r}", FusedDecoupledTest.ranges(c)));
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, valid,
                 DataType.DOUBLE, "test"), 2);
 
@@ -112,20 +112,6 @@ class GuessedShiftTest {
 
         // Then value, row values, gradient and terms equal the reference within float tolerance
         ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, valid, n, c, true);
-    }
-
-    /**
-     * Groups as class ranges: the first 53 % of the classes head, the next 30 % medium, the rest tail. At
-     * 2,061 classes the first block of {@value RowKernel#BLOCK} classes is all head (the vector kernel
-     * takes its sums from the load pass and its gradient without the group codes), the second holds all
-     * three groups.
-     */
-    private static String rangeGroups(int c) {
-        StringBuilder b = new StringBuilder();
-        for (int j = 0; j < c; j++) {
-            b.append(j == 0 ? "" : ";").append(j < 0.53 * c ? "head" : j < 0.83 * c ? "medium" : "tail");
-        }
-        return b.toString();
     }
 
     /** The largest of the first {@code GUESS_VALUES} values of row {@code i}. */
