@@ -14,7 +14,8 @@ import java.util.Arrays;
  * {@link #writeInto} evaluates it into {@code g} when no such pass follows. Used when an objective's only
  * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD, LTKD or a top-k term on a fused load pass, whose
  * gradients have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target,
- * a top-k term at its k classes; LTKD's constants are per class group, {@link #holdGroups}), and when its two terms are KD or DKD and a cross-entropy that takes its
+ * a top-k term at its k classes; LTKD's constants are per class group, {@link #holdGroups}), and when
+ * its two terms are KD or DKD and a cross-entropy that takes its
  * exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}; it adds at the label).
  */
 final class LazyGradient {

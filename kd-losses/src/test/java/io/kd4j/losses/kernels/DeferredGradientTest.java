@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * terms are KD or DKD and a cross-entropy at an integer temperature (with and without label smoothing), it
  * keeps the gradient as its formula ({@link LazyGradient}), which that write evaluates from the row buffers
  * before the next row's exponentials replace them (LTKD's blocks of one group as their group's formula; its
- * other blocks and the tail written to the row buffer first: class groups by ranges and mixed). These batches have many rows per chunk, masked rows and rows whose
+ * other blocks and the tail written to the row buffer first: class groups by ranges and mixed). These
+ * batches have many rows per chunk, masked rows and rows whose
  * load pass falls back to the row maxima between them, and a gradient array filled with NaN first: a row
  * that is never written, or written with another row's gradient, fails the comparison with the reference
  * path.
