@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The float32 vector kernel's load pass of one row, fused with its exponentials as in
  * {@link VectorPairLoad} (which reads both rows): the student's for the first top-k term, the teacher's
- * for LTKD's rebalancing pass. Same guessed shift, bound and finiteness check.
+ * for LTKD's rebalancing pass; and that pass on two teacher rows in one loop ({@link #loadTeachers}). Same
+ * guessed shift, bound and finiteness check.
  */
 final class VectorSingleLoad {
     private static final VectorSpecies<Float> S = VectorRowKernel.S;
