@@ -12,8 +12,9 @@ import java.util.Arrays;
  * {@code x} at each class before it stores the next row's exponentials there; the classes with additions
  * are evaluated before that loop ({@link #prepare}) and written after it ({@link #writeAdded}).
  * {@link #writeInto} evaluates it into {@code g} when no such pass follows. Used when an objective's only
- * term is KD, TVD, the JSD at 0 &lt; β &lt; 1, DKD, LTKD or a top-k term on a fused load pass, whose
- * gradients have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; DKD adds at its target,
+ * term is KD, reverse KL, TVD, the JSD, DKD, LTKD or a top-k term on a fused load pass, whose gradients
+ * have this form ({@code x} is {@code p}, {@code q} or the term's {@code u}; for reverse KL the load pass's
+ * {@code q (t - s)}, {@link VectorKlTerms#storesDiff}; DKD adds at its target,
  * a top-k term at its k classes; LTKD's constants are per class group, {@link #holdGroups}), and when
  * its two terms are KD or DKD and a cross-entropy that takes its
  * exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}; it adds at the label).

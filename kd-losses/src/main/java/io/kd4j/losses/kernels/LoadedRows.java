@@ -31,8 +31,7 @@ final class LoadedRows {
             FusedTerm term = b.terms[i];
             // the pair term is never standardized: a standardized term reads both rows as one that is not it
             boolean reads = i != pair || switch (term.kind()) {
-                case SOFT_TARGET_KL, TOTAL_VARIATION, LTKD -> false;
-                case GENERALIZED_JSD -> term.teacherMixWeight() == 1;
+                case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD -> false;
                 default -> true;
             };
             if (reads) {

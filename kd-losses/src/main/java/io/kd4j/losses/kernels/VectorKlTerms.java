@@ -26,12 +26,35 @@ final class VectorKlTerms {
         return kl;
     }
 
-    /** KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). */
+    /**
+     * Whether the load pass stores {@code x = q (t - s)} (the unnormalised student exponentials times the
+     * logit difference) into {@code u} for pair term {@code pair}: when it is the objective's only term and
+     * a reverse KL (or the JSD at β = 1), whose gradient is then {@code kq q + kx x} ({@link #reverseKl}).
+     * The caller asks only when the next row's load pass writes the gradient out.
+     */
+    static boolean storesDiff(Batch b, int pair) {
+        if (pair < 0 || b.terms.length != 1) {
+            return false;
+        }
+        FusedTerm t = b.terms[pair];
+        return t.kind() == FusedTerm.Kind.REVERSE_KL
+                || t.kind() == FusedTerm.Kind.GENERALIZED_JSD && t.teacherMixWeight() == 1;
+    }
+
+    /**
+     * KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). With the load pass's {@code x = q (t - s)}
+     * in {@code u} ({@link #storesDiff}) the gradient is held as {@code (gw (lseT - lseS - KL) / zs) q
+     * - (gw / (T zs)) x} for the next row's load pass; otherwise a pass over the row buffers writes it.
+     */
     static double reverseKl(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
         double kl = z[3] / (tau * z[1]) + shift;
+        if (wantGrad && k.loadDiff && k.hold((float) (gw * (shift - kl) / z[1]), k.u, (float) (-gw / (tau * z[1])))) {
+            return kl;
+        }
         if (wantGrad) {
+            k.loaded.fill(k.t, k.s); // the load pass copies the rows only for other terms (LoadedRows)
             int up = S.loopBound(c);
             float inv = (float) (1 / tau);
             FloatVector vinv = FloatVector.broadcast(S, inv);

@@ -310,7 +310,9 @@ final class VectorPairLoad {
      * each class before the class's new exponentials are stored ({@link #load} writes the formula's added
      * classes, evaluated before this loop, after it). With {@code k.loadPower = n > 0} it also adds up
      * {@code Σ q^n} of the new student exponentials into {@code k.powerSum}, for the cross-entropy that
-     * takes its exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}).
+     * takes its exponentials as {@code q^n} ({@link VectorCrossEntropyTerm#fromPowers}). With
+     * {@code k.loadDiff} it stores {@code q (t - s)} into {@code k.u}, reverse KL's {@code x}
+     * ({@link VectorKlTerms#storesDiff}), after the previous row's gradient has read {@code u} at the class.
      */
     private static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                              float gs, float inv, int ex, boolean keep) {
@@ -329,8 +331,9 @@ final class VectorPairLoad {
         int pn = held ? lazy.n : 0;
         FloatVector vkn = FloatVector.broadcast(S, held ? lazy.kn : 0f);
         FloatVector voff = FloatVector.broadcast(S, held ? lazy.off : 0f);
-        // a cross-entropy's Σ q^n, taken from this row's student exponentials
+        // a cross-entropy's Σ q^n, taken from this row's student exponentials; reverse KL's q (t - s)
         int cn = k.loadPower;
+        float[] u = k.loadDiff ? k.u : null;
         double zn = 0;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
@@ -388,6 +391,10 @@ final class VectorPairLoad {
                     }
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
+                FloatVector d = w.sub(v);
+                if (u != null) {
+                    e.mul(d).intoArray(u, j);
+                }
                 a.intoArray(p, j);
                 e.intoArray(q, j);
                 if (cn > 0) {
@@ -398,7 +405,6 @@ final class VectorPairLoad {
                 }
                 azt = azt.add(a);
                 azs = azs.add(e);
-                FloatVector d = w.sub(v);
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
@@ -437,6 +443,9 @@ final class VectorPairLoad {
             double d = (double) w - v;
             pd += a * d;
             qd -= e * d;
+            if (u != null) {
+                u[j] = (float) (e * d);
+            }
         }
         blockSums[4 * block] = zt;
         blockSums[4 * block + 1] = zs;

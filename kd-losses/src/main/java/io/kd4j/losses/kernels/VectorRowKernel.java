@@ -54,6 +54,8 @@ final class VectorRowKernel extends RowKernel {
     float[] p = new float[0];
     float[] q = new float[0];
     float[] u = new float[0];
+    /** Whether the load pass stores {@code q (t - s)} into {@code u} ({@link VectorKlTerms#storesDiff}). */
+    boolean loadDiff;
     final SparseTeacherRow sparse = new SparseTeacherRow();
     /** The row the fused load pass read last, and whether it copied it into {@code t} and {@code s}. */
     final LoadedRows loaded = new LoadedRows();
@@ -163,6 +165,7 @@ final class VectorRowKernel extends RowKernel {
         pendingRow = -1;
         pendingBatch = null;
         loadPower = pair >= 0 && !dkd ? VectorCrossEntropyTerm.companionPower(b, pair) : 0;
+        loadDiff = defer && VectorKlTerms.storesDiff(b, pair);
         if (pair >= 0) {
             // the load pass fused with the pair term's exponentials, shifted by guesses; it also writes out
             // the previous row's gradient
@@ -347,14 +350,11 @@ final class VectorRowKernel extends RowKernel {
 
     /**
      * Whether term {@code t}'s gradient is {@code kq q + kx x} plus additions at single classes (DKD's
-     * target, a top-k term's k classes), which {@link #lazy} holds.
+     * target, a top-k term's k classes), which {@link #lazy} holds: every kind but the cross-entropy (reverse
+     * KL with the load pass's {@code x}, {@link VectorKlTerms#storesDiff}).
      */
     private static boolean lazyKind(FusedTerm t) {
-        return switch (t.kind()) {
-            case SOFT_TARGET_KL, TOTAL_VARIATION, DKD, LTKD, SPARSE_TOP_K_KL, SPARSE_TOP_K_TVD -> true;
-            case GENERALIZED_JSD -> t.teacherMixWeight() < 1;
-            default -> false;
-        };
+        return t.kind() != FusedTerm.Kind.CROSS_ENTROPY;
     }
 
     /** The maximum of {@code x[0, c)}. */
