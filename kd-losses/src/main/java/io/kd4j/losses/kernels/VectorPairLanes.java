@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * has read {@code u} at the class.
  *
  * <p><b>Three loops, one per kind of objective</b> ({@link #plain}: KD, TVD, the JSD, DKD, LTKD;
- * {@link #diff}: reverse KL; {@link #powers}: a cross-entropy with KD), each a method of its own, though
+ * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a
+ * cross-entropy with KD), each a method of its own, though
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
  * out the branches that never ran; in one loop shared by every objective, a JVM that had also run reverse
  * KL or a cross-entropy with KD compiled their branches into KD's loop, and the kernels took 1.3 to 2.8
