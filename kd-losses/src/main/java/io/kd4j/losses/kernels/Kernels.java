@@ -1,5 +1,6 @@
 package io.kd4j.losses.kernels;
 
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,8 +10,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>vector</b> ({@code VectorRowKernel} for float32 data, {@code VectorDoubleRowKernel} for
  *       float64 data): when the JVM has the incubator module {@code jdk.incubator.vector} (JDK 17: start
- *       it with {@code --add-modules jdk.incubator.vector}) and the system property {@code kd4j.kernels}
- *       is not {@code scalar};</li>
+ *       it with {@code --add-modules jdk.incubator.vector}) with the {@code ByteBuffer} methods the kernels
+ *       call ({@link VectorApiCheck}: JDK 17 and 18; JDK 19 removed them), and the system property
+ *       {@code kd4j.kernels} is not {@code scalar};</li>
  *   <li><b>scalar</b> ({@link ScalarRowKernel}, plain Java in double precision): otherwise.</li>
  * </ul>
  * The vector classes are loaded by name only after the module was found, so a JVM without the module
@@ -47,7 +49,7 @@ public final class Kernels {
             }
             s = scalar("the JVM lacks jdk.incubator.vector; add --add-modules jdk.incubator.vector for the fast path");
         } else {
-            s = vector();
+            s = vector(wanted.equals("vector"));
         }
         LOG.info("kd4j fused loss kernels: {} ({})", s.name(), s.detail());
         return s;
@@ -58,15 +60,28 @@ public final class Kernels {
                 ScalarRowKernel::new);
     }
 
-    private static Selection vector() {
-        try {
-            Class<?> c = Class.forName(VECTOR_CLASS);
-            Class<?> d = Class.forName(VECTOR_DOUBLE_CLASS);
-            String detail = invokeStatic(c, "describe") + "; float64: " + invokeStatic(d, "describe");
-            return new Selection("vector", detail, factory(c), factory(d));
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return scalar("the vector kernel failed to load: " + e);
+    /** The vector kernels, or (unless {@code required}, which fails instead) the scalar ones and why. */
+    private static Selection vector(boolean required) {
+        String why;
+        Optional<String> gap = VectorApiCheck.missing(VectorApiCheck.KERNELS);
+        if (gap.isPresent()) {
+            why = "the jdk.incubator.vector of this JVM (Java " + Runtime.version().feature() + ") lacks "
+                    + gap.get() + ", which the vector kernels call (JDK 19 replaced them by memory-segment "
+                    + "methods); run JDK 17 or 18 for the fast path";
+        } else {
+            try {
+                Class<?> c = Class.forName(VECTOR_CLASS);
+                Class<?> d = Class.forName(VECTOR_DOUBLE_CLASS);
+                String detail = invokeStatic(c, "describe") + "; float64: " + invokeStatic(d, "describe");
+                return new Selection("vector", detail, factory(c), factory(d));
+            } catch (ReflectiveOperationException | LinkageError e) {
+                why = "the vector kernel failed to load: " + e;
+            }
         }
+        if (required) {
+            throw new IllegalStateException(PROPERTY + "=vector, but " + why);
+        }
+        return scalar(why);
     }
 
     /** A factory of kernels of class {@code c}; it creates one now, so a kernel that cannot run fails here. */

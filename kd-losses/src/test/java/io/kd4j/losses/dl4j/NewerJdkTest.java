@@ -1,0 +1,106 @@
+package io.kd4j.losses.dl4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a JDK whose Vector API lacks the {@code ByteBuffer} methods (19 and later), with
+ * {@code --add-modules jdk.incubator.vector} as the README says, a training step runs on the scalar kernels
+ * and says why, instead of failing with a {@code NoSuchMethodError} at the first loss call; with
+ * {@code -Dkd4j.kernels=vector} the JVM fails at start-up naming the missing method. The JDK is taken from
+ * {@code -Dkd4j.test.newerJdk=JAVA_HOME} or found beside this one (e.g. {@code /usr/lib/jvm}); without one
+ * the test is skipped.
+ */
+class NewerJdkTest {
+
+    @Test
+    void givenJdk19OrLaterWithTheModule_whenAStepRuns_thenTheScalarKernelsGiveTheSameStepAndSayWhy() throws Exception {
+        // Given a JDK 19+ and this test's class path
+        Path java = newerJdk().orElse(null);
+        assumeTrue(java != null, "no JDK 19 or later beside " + System.getProperty("java.home"));
+
+        // When a child JVM on it runs one fused step with the module, as the README says
+        Result auto = run(java, "-Dkd4j.kernels=auto");
+
+        // Then it selects the scalar kernels, says which method is missing, and computes this JVM's step
+        assertEquals(0, auto.exit(), auto.output());
+        String kernels = line(auto.output(), "KERNELS ");
+        assertTrue(kernels.startsWith("KERNELS scalar (plain Java, double precision; the jdk.incubator.vector of "
+                + "this JVM (Java "), kernels);
+        assertTrue(kernels.contains("lacks FloatVector.fromByteBuffer(VectorSpecies, ByteBuffer, int, ByteOrder)"),
+                kernels);
+        double[] expected = NewerJdkProbe.step();
+        double score = Double.parseDouble(line(auto.output(), "SCORE ").substring(6));
+        double squares = Double.parseDouble(line(auto.output(), "GRADIENT_SQUARES ").substring(17));
+        assertEquals(expected[0], score, 2e-5 * Math.abs(expected[0]));
+        assertEquals(expected[1], squares, 2e-5 * Math.abs(expected[1]));
+
+        // And with the vector kernels required it fails at start-up, naming the rule and the method
+        Result vector = run(java, "-Dkd4j.kernels=vector");
+        assertNotEquals(0, vector.exit(), vector.output());
+        assertTrue(vector.output().contains("kd4j.kernels=vector, but the jdk.incubator.vector of this JVM (Java "),
+                vector.output());
+        assertTrue(vector.output().contains("FloatVector.intoByteBuffer(ByteBuffer, int, ByteOrder)"), vector.output());
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static Result run(Path java, String kernels) throws IOException, InterruptedException {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx1g", "--add-modules", "jdk.incubator.vector",
+                kernels, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, NewerJdkProbe.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish");
+        return new Result(p.exitValue(), output);
+    }
+
+    private static String line(String output, String prefix) {
+        return output.lines().filter(l -> l.startsWith(prefix)).findFirst().orElse("none:\n" + output);
+    }
+
+    /** The {@code java} of a JDK 19 or later: the property's, or the first found beside this JDK. */
+    static Optional<Path> newerJdk() throws IOException {
+        String given = System.getProperty("kd4j.test.newerJdk");
+        if (given != null && !given.isBlank()) {
+            return Optional.of(Path.of(given, "bin", "java"));
+        }
+        Path parent = Path.of(System.getProperty("java.home")).toRealPath().getParent();
+        if (parent == null) {
+            return Optional.empty();
+        }
+        try (Stream<Path> homes = Files.list(parent)) {
+            return homes.sorted().filter(h -> feature(h) >= 19 && Files.isExecutable(h.resolve("bin/java")))
+                    .map(h -> h.resolve("bin/java")).findFirst();
+        }
+    }
+
+    /** The feature release in a JDK's {@code release} file ({@code JAVA_VERSION="25.0.3"}), or 0. */
+    private static int feature(Path home) {
+        try {
+            for (String l : Files.readAllLines(home.resolve("release"))) {
+                if (l.startsWith("JAVA_VERSION=\"")) {
+                    String v = l.substring(14);
+                    return Integer.parseInt(v.substring(0, v.indexOf('.') > 0 ? v.indexOf('.') : v.indexOf('"')));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+}
