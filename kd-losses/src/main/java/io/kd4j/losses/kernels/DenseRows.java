@@ -75,7 +75,8 @@ public final class DenseRows {
                     + Integer.MAX_VALUE + " are supported");
         }
         if (t == DataType.FLOAT) {
-            ByteBuffer b = a.data().asNio();
+            // read in place only by vector kernels that can (Kernels.offHeap); else copied row by row
+            ByteBuffer b = Kernels.offHeap() ? a.data().asNio() : null;
             b = b != null && b.isDirect() && b.capacity() >= 4L * a.length() ? b.duplicate().order(ByteOrder.nativeOrder())
                     : null;
             return new DenseRows(a.data().asNioFloat(), null, b, null, (int) a.size(0), width, cols, from, a);

@@ -16,7 +16,10 @@ import java.nio.FloatBuffer;
  */
 public final class FiniteScan {
     private static final int CHUNK = 4096;
-    /** {@code VectorFinite.floats/doubles(ByteBuffer, int, int)}, or null with the scalar kernels. */
+    /**
+     * {@code VectorFinite.floats/doubles(ByteBuffer, int, int)}, or null with the scalar kernels and where the
+     * vector kernels copy rows ({@link Kernels#offHeap}: the JVM lacks the Vector API's ByteBuffer methods).
+     */
     private static final MethodHandle FLOATS;
     private static final MethodHandle DOUBLES;
 
@@ -26,7 +29,7 @@ public final class FiniteScan {
         // a kernel selection that fails (e.g. -Dkd4j.kernels=vector without the module) is reported by the
         // loss kernels themselves; the checks then read plain Java
         try {
-            if (Kernels.active().equals("vector")) {
+            if (Kernels.active().equals("vector") && Kernels.offHeap()) {
                 Class<?> c = Class.forName("io.kd4j.losses.kernels.VectorFinite");
                 MethodType type = MethodType.methodType(boolean.class, ByteBuffer.class, int.class, int.class);
                 f = MethodHandles.lookup().findStatic(c, "floats", type);

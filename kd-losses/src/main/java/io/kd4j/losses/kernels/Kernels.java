@@ -10,9 +10,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>vector</b> ({@code VectorRowKernel} for float32 data, {@code VectorDoubleRowKernel} for
  *       float64 data): when the JVM has the incubator module {@code jdk.incubator.vector} (JDK 17: start
- *       it with {@code --add-modules jdk.incubator.vector}) with the {@code ByteBuffer} methods the kernels
- *       call ({@link VectorApiCheck}: JDK 17 and 18; JDK 19 removed them), and the system property
- *       {@code kd4j.kernels} is not {@code scalar};</li>
+ *       it with {@code --add-modules jdk.incubator.vector}) and the system property {@code kd4j.kernels}
+ *       is not {@code scalar}. They read an ND4J array's off-heap rows in place through the Vector API's
+ *       {@code ByteBuffer} methods where the JVM has them ({@link VectorApiCheck}: JDK 17 and 18; JDK 19
+ *       removed them) and {@code kd4j.kernels.offHeap} is not {@code false}; otherwise they copy each row
+ *       into a Java array first ({@link #offHeap()});</li>
  *   <li><b>scalar</b> ({@link ScalarRowKernel}, plain Java in double precision): otherwise.</li>
  * </ul>
  * The vector classes are loaded by name only after the module was found, so a JVM without the module
@@ -21,13 +23,19 @@ import org.slf4j.LoggerFactory;
 public final class Kernels {
     /** System property: {@code scalar} forces the plain-Java kernel, {@code vector} requires the vector one. */
     public static final String PROPERTY = "kd4j.kernels";
+    /**
+     * System property: {@code false} makes the vector kernels copy every row into a Java array instead of
+     * reading ND4J's off-heap buffers in place, as they must on JDK 19 and later (default {@code true}).
+     */
+    public static final String OFF_HEAP_PROPERTY = "kd4j.kernels.offHeap";
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     private static final String VECTOR_CLASS = "io.kd4j.losses.kernels.VectorRowKernel";
     private static final String VECTOR_DOUBLE_CLASS = "io.kd4j.losses.kernels.VectorDoubleRowKernel";
     private static final Selection SELECTION = select();
 
+    /** @param offHeap whether the vector kernels read off-heap rows in place */
     private record Selection(String name, String detail, Supplier<RowKernel> floatKernel,
-                             Supplier<RowKernel> doubleKernel) {
+                             Supplier<RowKernel> doubleKernel, boolean offHeap) {
     }
 
     private Kernels() {
@@ -37,6 +45,10 @@ public final class Kernels {
         String wanted = System.getProperty(PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
         if (!wanted.equals("auto") && !wanted.equals("scalar") && !wanted.equals("vector")) {
             throw new IllegalArgumentException(PROPERTY + " must be one of [auto, scalar, vector], got '" + wanted + "'");
+        }
+        String offHeap = System.getProperty(OFF_HEAP_PROPERTY, "true").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!offHeap.equals("true") && !offHeap.equals("false")) {
+            throw new IllegalArgumentException(OFF_HEAP_PROPERTY + " must be true or false, got '" + offHeap + "'");
         }
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         Selection s;
@@ -49,7 +61,7 @@ public final class Kernels {
             }
             s = scalar("the JVM lacks jdk.incubator.vector; add --add-modules jdk.incubator.vector for the fast path");
         } else {
-            s = vector(wanted.equals("vector"));
+            s = vector(wanted.equals("vector"), offHeap.equals("true"));
         }
         LOG.info("kd4j fused loss kernels: {} ({})", s.name(), s.detail());
         return s;
@@ -57,31 +69,31 @@ public final class Kernels {
 
     private static Selection scalar(String why) {
         return new Selection("scalar", "plain Java, double precision; " + why, ScalarRowKernel::new,
-                ScalarRowKernel::new);
+                ScalarRowKernel::new, false);
     }
 
-    /** The vector kernels, or (unless {@code required}, which fails instead) the scalar ones and why. */
-    private static Selection vector(boolean required) {
-        String why;
+    /**
+     * The vector kernels, reading off-heap rows in place if {@code offHeapWanted} and the JVM's Vector API
+     * allows it; or, where they fail to load, the scalar ones and why (or, if {@code required}, an error).
+     */
+    private static Selection vector(boolean required, boolean offHeapWanted) {
         Optional<String> gap = VectorApiCheck.missing(VectorApiCheck.KERNELS);
-        if (gap.isPresent()) {
-            why = "the jdk.incubator.vector of this JVM (Java " + Runtime.version().feature() + ") lacks "
-                    + gap.get() + ", which the vector kernels call (JDK 19 replaced them by memory-segment "
-                    + "methods); run JDK 17 or 18 for the fast path";
-        } else {
-            try {
-                Class<?> c = Class.forName(VECTOR_CLASS);
-                Class<?> d = Class.forName(VECTOR_DOUBLE_CLASS);
-                String detail = invokeStatic(c, "describe") + "; float64: " + invokeStatic(d, "describe");
-                return new Selection("vector", detail, factory(c), factory(d));
-            } catch (ReflectiveOperationException | LinkageError e) {
-                why = "the vector kernel failed to load: " + e;
+        boolean offHeap = offHeapWanted && gap.isEmpty();
+        String copied = "; rows copied into Java arrays: ";
+        String rows = offHeap ? "" : gap.map(g -> copied + "the jdk.incubator.vector of this JVM (Java "
+                + Runtime.version().feature() + ") lacks " + g + " (JDK 19 replaced them by memory-segment methods)")
+                .orElse(copied + "-D" + OFF_HEAP_PROPERTY + "=false");
+        try {
+            Class<?> c = Class.forName(VECTOR_CLASS);
+            Class<?> d = Class.forName(VECTOR_DOUBLE_CLASS);
+            String detail = invokeStatic(c, "describe") + "; float64: " + invokeStatic(d, "describe") + rows;
+            return new Selection("vector", detail, factory(c), factory(d), offHeap);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            if (required) {
+                throw new IllegalStateException(PROPERTY + "=vector, but the vector kernel failed to load: " + e, e);
             }
+            return scalar("the vector kernel failed to load: " + e);
         }
-        if (required) {
-            throw new IllegalStateException(PROPERTY + "=vector, but " + why);
-        }
-        return scalar(why);
     }
 
     /** A factory of kernels of class {@code c}; it creates one now, so a kernel that cannot run fails here. */
@@ -107,6 +119,14 @@ public final class Kernels {
     /** The kernel family in use: {@code vector} or {@code scalar}. */
     public static String active() {
         return SELECTION.name();
+    }
+
+    /**
+     * Whether the vector kernels read ND4J's off-heap rows in place (JDK 17 and 18, unless
+     * {@code -Dkd4j.kernels.offHeap=false}); false with the scalar kernels, which always copy.
+     */
+    static boolean offHeap() {
+        return SELECTION.offHeap();
     }
 
     /** One line: the active kernel and why. */

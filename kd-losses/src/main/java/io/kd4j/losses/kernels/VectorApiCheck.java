@@ -9,8 +9,9 @@ import java.util.stream.Collectors;
  * write off-heap rows: {@code FloatVector.fromByteBuffer}, {@code FloatVector.intoByteBuffer} and
  * {@code DoubleVector.fromByteBuffer}, the only Vector API methods the kernels call that the JDK has not kept.
  * JDK 17 and 18 have them; JDK 19 replaced them by memory-segment methods (JEP 426), so on JDK 19 and later
- * the kernels would fail at their first call with a {@code NoSuchMethodError}. {@link Kernels} checks before
- * it selects the vector kernels. Checked by reflection, by name, so this class loads on any JVM.
+ * the kernels would fail at their first call with a {@code NoSuchMethodError}. {@link Kernels} checks, and
+ * where one is missing the vector kernels copy every row into a Java array instead ({@link Kernels#offHeap}).
+ * Checked by reflection, by name, so this class loads on any JVM.
  */
 final class VectorApiCheck {
 

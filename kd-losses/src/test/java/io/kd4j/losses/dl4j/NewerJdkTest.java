@@ -18,42 +18,75 @@ import org.junit.jupiter.api.Test;
 
 /**
  * On a JDK whose Vector API lacks the {@code ByteBuffer} methods (19 and later), with
- * {@code --add-modules jdk.incubator.vector} as the README says, a training step runs on the scalar kernels
- * and says why, instead of failing with a {@code NoSuchMethodError} at the first loss call; with
- * {@code -Dkd4j.kernels=vector} the JVM fails at start-up naming the missing method. The JDK is taken from
- * {@code -Dkd4j.test.newerJdk=JAVA_HOME} or found beside this one (e.g. {@code /usr/lib/jvm}); without one
- * the test is skipped.
+ * {@code --add-modules jdk.incubator.vector} as the README says, a training step runs on the vector kernels
+ * with every row copied into a Java array, and the log says why, instead of failing with a
+ * {@code NoSuchMethodError} at the first loss call. {@code -Dkd4j.kernels.offHeap=false} gives the same
+ * mode on JDK 17. Each case runs one fused step in a child JVM and compares it with this JVM's. The newer
+ * JDK is taken from {@code -Dkd4j.test.newerJdk=JAVA_HOME} or found beside this one (e.g.
+ * {@code /usr/lib/jvm}); without one that case is skipped.
  */
 class NewerJdkTest {
+    private static final String COPIED = "rows copied into Java arrays: ";
 
     @Test
-    void givenJdk19OrLaterWithTheModule_whenAStepRuns_thenTheScalarKernelsGiveTheSameStepAndSayWhy() throws Exception {
+    void givenJdk19OrLaterWithTheModule_whenAStepRuns_thenTheVectorKernelsCopyRowsAndGiveTheSameStep()
+            throws Exception {
         // Given a JDK 19+ and this test's class path
         Path java = newerJdk().orElse(null);
         assumeTrue(java != null, "no JDK 19 or later beside " + System.getProperty("java.home"));
 
-        // When a child JVM on it runs one fused step with the module, as the README says
-        Result auto = run(java, "-Dkd4j.kernels=auto");
+        for (String kernels : new String[] {"-Dkd4j.kernels=auto", "-Dkd4j.kernels=vector"}) {
+            // When a child JVM on it runs one fused step with the module, as the README says
+            Result r = run(java, kernels);
 
-        // Then it selects the scalar kernels, says which method is missing, and computes this JVM's step
-        assertEquals(0, auto.exit(), auto.output());
-        String kernels = line(auto.output(), "KERNELS ");
-        assertTrue(kernels.startsWith("KERNELS scalar (plain Java, double precision; the jdk.incubator.vector of "
-                + "this JVM (Java "), kernels);
-        assertTrue(kernels.contains("lacks FloatVector.fromByteBuffer(VectorSpecies, ByteBuffer, int, ByteOrder)"),
-                kernels);
+            // Then the vector kernels run on row copies, the log names the missing methods, and the step is this JVM's
+            String line = line(r.output(), "KERNELS ");
+            assertTrue(line.startsWith("KERNELS vector (JDK Vector API"), kernels + ": " + line + "\n" + r.output());
+            assertTrue(line.contains(COPIED + "the jdk.incubator.vector of this JVM (Java "), line);
+            assertTrue(line.contains("lacks FloatVector.fromByteBuffer(VectorSpecies, ByteBuffer, int, ByteOrder), "
+                    + "FloatVector.intoByteBuffer(ByteBuffer, int, ByteOrder)"), line);
+            assertSameStep(r);
+        }
+    }
+
+    @Test
+    void givenThisJdkWithOffHeapFalse_whenAStepRuns_thenTheVectorKernelsCopyRowsAndGiveTheSameStep() throws Exception {
+        // Given this JDK, the module and -Dkd4j.kernels.offHeap=false
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+
+        // When a child JVM runs one fused step
+        Result r = run(java, "-Dkd4j.kernels.offHeap=false");
+
+        // Then the vector kernels run on row copies, say so, and give this JVM's step
+        String line = line(r.output(), "KERNELS ");
+        assertTrue(line.startsWith("KERNELS vector (JDK Vector API"), line + "\n" + r.output());
+        // (on JDK 19+, run with -Djvm=..., the reason given is the missing methods, which come first)
+        String reason = Runtime.version().feature() < 19 ? COPIED + "-Dkd4j.kernels.offHeap=false)"
+                : COPIED + "the jdk.incubator.vector of this JVM (Java ";
+        assertTrue(line.contains(reason), line);
+        assertSameStep(r);
+    }
+
+    @Test
+    void givenABadOffHeapValue_whenTheKernelsAreChosen_thenTheJvmFailsNamingTheRule() throws Exception {
+        // Given -Dkd4j.kernels.offHeap=maybe
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+
+        // When a child JVM chooses its kernels
+        Result r = run(java, "-Dkd4j.kernels.offHeap=maybe");
+
+        // Then it fails, naming the property, the rule and the value
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("kd4j.kernels.offHeap must be true or false, got 'maybe'"), r.output());
+    }
+
+    private static void assertSameStep(Result r) {
+        assertEquals(0, r.exit(), r.output());
         double[] expected = NewerJdkProbe.step();
-        double score = Double.parseDouble(line(auto.output(), "SCORE ").substring(6));
-        double squares = Double.parseDouble(line(auto.output(), "GRADIENT_SQUARES ").substring(17));
+        double score = Double.parseDouble(line(r.output(), "SCORE ").substring(6));
+        double squares = Double.parseDouble(line(r.output(), "GRADIENT_SQUARES ").substring(17));
         assertEquals(expected[0], score, 2e-5 * Math.abs(expected[0]));
         assertEquals(expected[1], squares, 2e-5 * Math.abs(expected[1]));
-
-        // And with the vector kernels required it fails at start-up, naming the rule and the method
-        Result vector = run(java, "-Dkd4j.kernels=vector");
-        assertNotEquals(0, vector.exit(), vector.output());
-        assertTrue(vector.output().contains("kd4j.kernels=vector, but the jdk.incubator.vector of this JVM (Java "),
-                vector.output());
-        assertTrue(vector.output().contains("FloatVector.intoByteBuffer(ByteBuffer, int, ByteOrder)"), vector.output());
     }
 
     private record Result(int exit, String output) {

@@ -169,8 +169,8 @@ class LoadedRowsTest {
     @MethodSource("objectives")
     void givenTheTermsOfABatch_whenAskedWhetherTheyReadTheRows_thenOnlyRowReadersDo(String name, FusedTerm[] terms,
                                                                                   boolean reads) {
-        // Given a batch of the terms on off-heap rows (the rule is the vector kernel's)
-        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "no jdk.incubator.vector");
+        // Given a batch of the terms on off-heap rows read in place (the rule is the vector kernel's)
+        assumeTrue(Kernels.offHeap(), "no vector kernels reading off-heap rows in place");
         DenseRows rows = DenseRows.of(Nd4j.zeros(DataType.FLOAT, 1, 40));
         Batch b = new Batch(rows, rows, null, 1.0, terms, new int[terms.length], new double[terms.length][], 0);
         // When asked with the load pass's pair term, Then only a batch with a term that reads a row says so

@@ -60,6 +60,8 @@ class VectorApiCheckTest {
         if (module && Runtime.version().feature() < 19) {
             assertEquals(Optional.empty(), missing);
             assertEquals("vector", Kernels.active());
+            boolean copies = "false".equals(System.getProperty(Kernels.OFF_HEAP_PROPERTY));
+            assertEquals(!copies, Kernels.offHeap(), "off-heap rows read in place on JDK 17 unless asked not to");
         } else {
             assertTrue(missing.isPresent());
             assertEquals("FloatVector.fromByteBuffer(VectorSpecies, ByteBuffer, int, ByteOrder), "
