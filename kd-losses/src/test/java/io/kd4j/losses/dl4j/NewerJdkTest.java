@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * {@code --add-modules jdk.incubator.vector} as the README says, a training step runs on the vector kernels
  * with every row copied into a Java array, and the log says why, instead of failing with a
  * {@code NoSuchMethodError} at the first loss call. {@code -Dkd4j.kernels.offHeap=false} gives the same
- * mode on JDK 17. Each case runs one fused step in a child JVM and compares it with this JVM's. The newer
+ * mode on JDK 17 (a value other than true or false fails at start-up). Each case starts a child JVM, and
+ * those that run a fused step compare it with this JVM's. The newer
  * JDK is taken from {@code -Dkd4j.test.newerJdk=JAVA_HOME} or found beside this one (e.g.
  * {@code /usr/lib/jvm}); without one that case is skipped.
  */

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link VectorApiCheck}: which methods a JVM lacks, named by their signatures; and the kernels' own list
- * against this JVM (run in both executions: without the module every method is missing, with it on JDK 17
+ * against this JVM (run in every execution: without the module every method is missing, with it on JDK 17
  * none is).
  */
 class VectorApiCheckTest {
