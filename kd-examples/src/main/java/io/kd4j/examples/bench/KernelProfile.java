@@ -68,7 +68,7 @@ public final class KernelProfile {
         System.out.println("load average " + PerformanceSuite.loadAverage());
     }
 
-    private static void triad(double[] a, double[] b, double[] c) {
+    static void triad(double[] a, double[] b, double[] c) {
         int chunks = 64;
         int len = TriadBench.N / chunks;
         IntStream.range(0, chunks).parallel().forEach(k -> {
@@ -79,7 +79,7 @@ public final class KernelProfile {
         });
     }
 
-    private static double median(double[] x) {
+    static double median(double[] x) {
         double[] y = x.clone();
         Arrays.sort(y);
         return y[y.length / 2];
