@@ -14,10 +14,15 @@ import java.nio.ByteBuffer;
  * neither row; the generalized JSD at β &lt; 1 reads the student's logits from the batch's own buffer
  * ({@link #student}), since it is the pair term only on off-heap rows; LTKD reads both rows only in the
  * blocks whose classes lie in more than one group, from the batch's buffers too ({@link #teacher}), and
- * calls {@link #fill} before its rarer paths (a group too small for the shared shift). Every other term
- * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
- * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
- * every standardized term. The load pass copies both rows or neither, one loop-invariant condition in its
+ * calls {@link #fill} before its rarer paths (a group too small for the shared shift). A cross-entropy
+ * beside KD that takes its exponentials as powers of KD's ({@link VectorCrossEntropyTerm#fromPowers}:
+ * Hinton's objective at an integer temperature) without label smoothing reads only its label's logit,
+ * from the batch's buffer ({@link #studentLogit}), and calls {@link #fill} before its own exponentials
+ * when it cannot take the powers. Every other term reads the row buffers: reverse KL (and the JSD at
+ * β = 1) and the rest read both, cross-entropy the student's; so does a term that is not the pair term
+ * (it takes its own exponentials from both rows) and every standardized term. Storing both rows into the
+ * row buffers costs about as much as reading them from memory (docs/performance.md, "Kernel CPU time",
+ * eighth round). The load pass copies both rows or neither, one loop-invariant condition in its
  * loop (with one condition per row, KD's kernel measured slower: docs/performance.md).
  */
 final class LoadedRows {
@@ -30,7 +35,7 @@ final class LoadedRows {
         for (int i = 0; i < b.terms.length; i++) {
             FusedTerm term = b.terms[i];
             // the pair term is never standardized: a standardized term reads both rows as one that is not it
-            boolean reads = i != pair || switch (term.kind()) {
+            boolean reads = i != pair ? !takesPowersOnly(b, pair, term) : switch (term.kind()) {
                 case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD -> false;
                 default -> true;
             };
@@ -39,6 +44,17 @@ final class LoadedRows {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code term}, not the pair term, is a cross-entropy without label smoothing that takes its
+     * exponentials as powers of KD's ({@link VectorCrossEntropyTerm#companionPower}): it reads only its
+     * label's logit.
+     */
+    private static boolean takesPowersOnly(Batch b, int pair, FusedTerm term) {
+        return term.kind() == FusedTerm.Kind.CROSS_ENTROPY && term.labelSmoothing() == 0
+                && b.terms[pair].kind() == FusedTerm.Kind.SOFT_TARGET_KL
+                && VectorCrossEntropyTerm.companionPower(b, pair) > 0;
     }
 
     /** Notes that the load pass read row {@code row} of {@code b} (null: none), and whether it copied it. */
@@ -55,6 +71,14 @@ final class LoadedRows {
             batch.student.read(row, s);
             copied = true;
         }
+    }
+
+    /**
+     * The student's logit at class {@code j} of the row: from the row buffer {@code s} when it holds the row
+     * ({@link #copied}, or no batch noted: a row the load pass did not read), else from the batch's buffer.
+     */
+    float studentLogit(float[] s, int j) {
+        return copied || batch == null ? s[j] : batch.student.bytes().getFloat(4 * (batch.student.start(row) + j));
     }
 
     /** Whether the load pass, or {@link #fill}, copied the row into the row buffers. */

@@ -86,6 +86,7 @@ final class VectorCrossEntropyTerm {
 
     /** -Σ y log softmax(s), y = (1-e) onehot + e/C; gradient softmax(s) - y. */
     static double crossEntropy(VectorRowKernel k, int c, float ms, int label, double e, boolean wantGrad, double gw) {
+        k.loaded.fill(k.t, k.s); // a cross-entropy that was to take KD's powers finds the rows left out (LoadedRows)
         float[] s = k.s;
         float[] q = k.q;
         float[] g = k.g;
@@ -166,16 +167,17 @@ final class VectorCrossEntropyTerm {
         }
         // DKD left its target class out of q: its exponential is added here
         int y = k.deferTarget;
-        double ey = y >= 0 ? Math.exp((double) s[y] - k.qShift) : 0.0;
+        double ey = y >= 0 ? Math.exp((double) k.loaded.studentLogit(s, y) - k.qShift) : 0.0;
         z += ey;
         double sum = 0;
         if (e > 0) {
+            k.loaded.fill(k.t, k.s); // copied by the load pass already (LoadedRows.readRows)
             for (int j = 0; j < c; j++) {
                 sum += s[j];
             }
         }
         double uniform = e / c;
-        double value = k.qShift + Math.log(z) - (1 - e) * s[label] - uniform * sum;
+        double value = k.qShift + Math.log(z) - (1 - e) * k.loaded.studentLogit(s, label) - uniform * sum;
         if (wantGrad && k.hold(k.deferQ, p, k.deferP)) {
             // the objective's only two terms: the next row's load pass evaluates the formula
             k.lazy.power(n, (float) (gw / z), (float) (-gw * uniform));

@@ -201,6 +201,7 @@ final class VectorRowKernel extends RowKernel {
             } else {
                 ms = VectorPairLoad.copy(b.student, row, s, c, "student_logits");
             }
+            loaded.set(null, 0, true); // no load pass's row to read in place: terms read the row buffers
             if (b.denseTeacher()) {
                 mt = VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
             } else if (b.topK > 0) {

@@ -25,7 +25,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The vector kernel's load pass leaves the rows out of its row buffers when no term of the batch reads them
  * there ({@link LoadedRows}): KD, TVD, the JSD (at β &lt; 1 it reads the student's logits from the batch's
  * buffer) and reverse KL (its gradient pass, when no next load pass takes its formula, copies the rows
- * first) as the only pair-fused term. These cases mix such a term with terms that do read the rows
+ * first) as the only pair-fused term, and KD beside a cross-entropy that takes KD's exponentials as powers
+ * (it reads its label's logit from the batch's buffer, and copies the rows first when it cannot take them). These cases mix such a term with terms that do read the rows
  * (a second term of the pair kinds takes its own exponentials from them), put rows that fall back to their
  * maxima among the others, and check every row against the double reference; and they check that a
  * non-finite logit in a row left out is still found and named. Each batch first runs an objective that
@@ -51,7 +52,11 @@ class LoadedRowsTest {
         "TotalVariation(temperature=1.0) + SoftTargetKl(temperature=3.0)",
         "SoftTargetKl(temperature=2.0) + GeneralizedJsd(teacherMixWeight=0.5, temperature=1.0)",
         "SoftTargetKl(temperature=2.0) + 0.5*SoftTargetKl(temperature=2.0, standardize=true)",
-        "0.2*CrossEntropy + 0.8*TotalVariation(temperature=2.0)"})
+        "0.2*CrossEntropy + 0.8*TotalVariation(temperature=2.0)",
+        "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)",
+        "0.9*SoftTargetKl(temperature=2.0) + 0.1*CrossEntropy",
+        "0.1*CrossEntropy(labelSmoothing=0.1) + 0.9*SoftTargetKl(temperature=4.0)",
+        "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=2.5)"})
     void givenAPairTermWithOtherTerms_whenFusedOnOffHeapRows_thenEveryRowMatchesTheReference(String formula) {
         // Given 200 rows, every fifth with its teacher maximum far above its first values (its exponentials
         // are taken again from the row buffers), after a batch that filled the row buffers with other rows
@@ -64,6 +69,33 @@ class LoadedRowsTest {
         int[] labels = new int[ROWS];
         for (int i = 0; i < ROWS; i++) {
             labels[i] = ReferenceCheck.argmax(t, i, CLASSES);
+        }
+        fillRowBuffers(rnd);
+
+        // When fused on off-heap float32 arrays, Then the value, the terms and every row's gradient equal
+        // the reference
+        assertFusedMatchesReference(formula, s, t, DenseRows.of(floats(t)), labels);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+        "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)",
+        "0.9*SoftTargetKl(temperature=3.0) + 0.1*CrossEntropy"})
+    void givenStudentRowsFarAboveTheirFirstValues_whenCrossEntropyBesideKdIsFused_thenEveryRowMatchesTheReference(
+            String formula) {
+        // Given 200 rows, every seventh with one student logit 150 above its others: KD's shifted
+        // exponentials stand ((150 - guess) / T is below their limit of 64), but their powers would not
+        // (150 - guess > 80), so the cross-entropy takes its own exponentials from the row buffers, which the
+        // load pass left out (it takes powers elsewhere); the row buffers hold other rows before
+        Random rnd = new Random(formula.hashCode() + 3);
+        double[] s = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
+        double[] t = ReferenceCheck.logits(rnd, ROWS * CLASSES, true, 3);
+        for (int i = 0; i < ROWS; i += 7) {
+            s[i * CLASSES + 1000 + i] = 150;
+        }
+        int[] labels = new int[ROWS];
+        for (int i = 0; i < ROWS; i++) {
+            labels[i] = (i * 37) % CLASSES;
         }
         fillRowBuffers(rnd);
 
@@ -160,7 +192,16 @@ class LoadedRowsTest {
                 Arguments.of("reverse KL + TVD", new FusedTerm[] {FusedTerm.reverseKl(1, 2),
                     FusedTerm.totalVariation(1, 1)}, true),
                 Arguments.of("DKD", new FusedTerm[] {FusedTerm.dkd(1, 4, 1, 8, 1)}, true),
-                Arguments.of("CE + KD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0), kd}, true),
+                Arguments.of("CE + KD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0), kd}, false),
+                Arguments.of("KD + CE", new FusedTerm[] {kd, FusedTerm.crossEntropy(1, 0)}, false),
+                Arguments.of("CE with label smoothing + KD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0.1), kd},
+                    true),
+                Arguments.of("CE + KD at T = 2.5", new FusedTerm[] {FusedTerm.crossEntropy(1, 0),
+                    FusedTerm.softTargetKl(1, 2.5)}, true),
+                Arguments.of("CE + KD + TVD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0), kd,
+                    FusedTerm.totalVariation(1, 1)}, true),
+                Arguments.of("CE + DKD", new FusedTerm[] {FusedTerm.crossEntropy(1, 0), FusedTerm.dkd(1, 4, 1, 8, 1)},
+                    true),
                 Arguments.of("KD + TVD", new FusedTerm[] {kd, FusedTerm.totalVariation(1, 1)}, true),
                 Arguments.of("standardized KD + KD", new FusedTerm[] {kd.standardized(), kd}, true));
     }
