@@ -27,13 +27,10 @@ public final class KernelProfile {
         String[] losses = args.length > 2 ? Arrays.copyOfRange(args, 2, args.length) : new String[] {"KD"};
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         System.out.println("kernels: " + Kernels.describe() + "; load average " + PerformanceSuite.loadAverage());
-        double[] a = new double[TriadBench.N];
-        double[] b = new double[TriadBench.N];
-        double[] c = new double[TriadBench.N];
-        IntStream.range(0, TriadBench.N).parallel().forEach(i -> {
-            b[i] = i;
-            c[i] = 1.0 / (i + 1);
-        });
+        double[][] abc = triadArrays();
+        double[] a = abc[0];
+        double[] b = abc[1];
+        double[] c = abc[2];
         for (String loss : losses) {
             KernelBench k = new KernelBench();
             k.shape = shape;
@@ -68,6 +65,19 @@ public final class KernelProfile {
         System.out.println("load average " + PerformanceSuite.loadAverage());
     }
 
+    /** The STREAM triad's three arrays of {@link TriadBench#N} values, the last two filled. */
+    static double[][] triadArrays() {
+        double[] a = new double[TriadBench.N];
+        double[] b = new double[TriadBench.N];
+        double[] c = new double[TriadBench.N];
+        IntStream.range(0, TriadBench.N).parallel().forEach(i -> {
+            b[i] = i;
+            c[i] = 1.0 / (i + 1);
+        });
+        return new double[][] {a, b, c};
+    }
+
+    /** One STREAM triad {@code a = b + 3 c} on both cores. */
     static void triad(double[] a, double[] b, double[] c) {
         int chunks = 64;
         int len = TriadBench.N / chunks;

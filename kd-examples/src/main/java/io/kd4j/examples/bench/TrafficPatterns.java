@@ -50,13 +50,7 @@ final class TrafficPatterns {
         }
         TrafficPatterns probe = new TrafficPatterns(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]));
         probe.check();
-        double[] a = new double[TriadBench.N];
-        double[] b = new double[TriadBench.N];
-        double[] c = new double[TriadBench.N];
-        IntStream.range(0, TriadBench.N).parallel().forEach(i -> {
-            b[i] = i;
-            c[i] = 1.0 / (i + 1);
-        });
+        double[][] abc = KernelProfile.triadArrays();
         System.out.println("vectors: " + S + "; load average " + PerformanceSuite.loadAverage());
         for (int p = 0; p < PATTERNS.length; p++) {
             for (int w = 0; w < 10; w++) {
@@ -71,7 +65,7 @@ final class TrafficPatterns {
                 probe.call(p);
                 wall[r] = (System.nanoTime() - t0) / 1e6;
                 t0 = System.nanoTime();
-                KernelProfile.triad(a, b, c);
+                KernelProfile.triad(abc[0], abc[1], abc[2]);
                 triad[r] = (System.nanoTime() - t0) / 1e6;
             }
             double w = KernelProfile.median(wall);
