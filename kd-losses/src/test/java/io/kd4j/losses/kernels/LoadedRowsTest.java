@@ -56,7 +56,8 @@ class LoadedRowsTest {
         "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=4.0)",
         "0.9*SoftTargetKl(temperature=2.0) + 0.1*CrossEntropy",
         "0.1*CrossEntropy(labelSmoothing=0.1) + 0.9*SoftTargetKl(temperature=4.0)",
-        "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=2.5)"})
+        "0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=2.5)",
+        "0.8*SoftTargetKl(temperature=2.0) + 0.1*CrossEntropy + 0.1*CrossEntropy"})
     void givenAPairTermWithOtherTerms_whenFusedOnOffHeapRows_thenEveryRowMatchesTheReference(String formula) {
         // Given 200 rows, every fifth with its teacher maximum far above its first values (its exponentials
         // are taken again from the row buffers), after a batch that filled the row buffers with other rows
