@@ -14,13 +14,18 @@ import java.nio.ByteBuffer;
  * neither row; the generalized JSD at β &lt; 1 reads the student's logits from the batch's own buffer
  * ({@link #student}), since it is the pair term only on off-heap rows; LTKD reads both rows only in the
  * blocks whose classes lie in more than one group, from the batch's buffers too ({@link #teacher}), and
- * calls {@link #fill} before its rarer paths (a group too small for the shared shift). A cross-entropy
- * beside KD that takes its exponentials as powers of KD's ({@link VectorCrossEntropyTerm#fromPowers}:
- * Hinton's objective at an integer temperature) without label smoothing reads only its label's logit,
- * from the batch's buffer ({@link #studentLogit}), and calls {@link #fill} before its own exponentials
- * when it cannot take the powers. Every other term reads the row buffers: reverse KL (and the JSD at
- * β = 1) and the rest read both, cross-entropy the student's; so does a term that is not the pair term
- * (it takes its own exponentials from both rows) and every standardized term. Storing both rows into the
+ * calls {@link #fill} before its rarer paths (a group too small for the shared shift). DKD reads its
+ * target's two logits from the batch's buffers ({@link #studentLogit}, {@link #teacherLogit}), and the
+ * load pass its target's block of classes (to take the target out of that block's sums); without the
+ * rows it bounds the other classes' maxima by the rows' maxima, so a row whose target logit lies far
+ * above its guessed shift (more than 64 T) takes the fallback with its true maxima, for which it is
+ * copied. A cross-entropy beside KD or DKD that takes its exponentials as powers of theirs
+ * ({@link VectorCrossEntropyTerm#fromPowers}: Hinton's objective, or mdistiller's DKD recipe, at an
+ * integer temperature) without label smoothing reads only its label's logit, from the batch's buffer,
+ * and calls {@link #fill} before its own exponentials when it cannot take the powers. Every other term
+ * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
+ * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
+ * every standardized term. Storing both rows into the
  * row buffers costs about as much as reading them from memory (docs/performance.md, "Kernel CPU time",
  * eighth round). The load pass copies both rows or neither, one loop-invariant condition in its
  * loop (with one condition per row, KD's kernel measured slower: docs/performance.md).
@@ -36,7 +41,7 @@ final class LoadedRows {
             FusedTerm term = b.terms[i];
             // the pair term is never standardized: a standardized term reads both rows as one that is not it
             boolean reads = i != pair ? !takesPowersOnly(b, pair, term) : switch (term.kind()) {
-                case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD -> false;
+                case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD, DKD -> false;
                 default -> true;
             };
             if (reads) {
@@ -48,12 +53,11 @@ final class LoadedRows {
 
     /**
      * Whether {@code term}, not the pair term, is a cross-entropy without label smoothing that takes its
-     * exponentials as powers of KD's ({@link VectorCrossEntropyTerm#companionPower}): it reads only its
-     * label's logit.
+     * exponentials as powers of the pair term's, KD's or DKD's ({@link VectorCrossEntropyTerm#companionPower}):
+     * it reads only its label's logit.
      */
     private static boolean takesPowersOnly(Batch b, int pair, FusedTerm term) {
         return term.kind() == FusedTerm.Kind.CROSS_ENTROPY && term.labelSmoothing() == 0
-                && b.terms[pair].kind() == FusedTerm.Kind.SOFT_TARGET_KL
                 && VectorCrossEntropyTerm.companionPower(b, pair) > 0;
     }
 
@@ -79,6 +83,11 @@ final class LoadedRows {
      */
     float studentLogit(float[] s, int j) {
         return copied || batch == null ? s[j] : batch.student.bytes().getFloat(4 * (batch.student.start(row) + j));
+    }
+
+    /** {@link #studentLogit} for the teacher's logit, from the row buffer {@code t} or the batch's buffer. */
+    float teacherLogit(float[] t, int j) {
+        return copied || batch == null ? t[j] : batch.teacher.bytes().getFloat(4 * (batch.teacher.start(row) + j));
     }
 
     /** Whether the load pass, or {@link #fill}, copied the row into the row buffers. */

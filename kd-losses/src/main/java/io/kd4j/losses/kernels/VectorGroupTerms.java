@@ -26,8 +26,9 @@ final class VectorGroupTerms {
         }
         float[] s = k.s;
         float[] t = k.t;
-        float sy = s[y];
-        float ty = t[y];
+        // from the batch's buffers when the load pass left the rows out (LoadedRows)
+        float sy = k.loaded.studentLogit(s, y);
+        float ty = k.loaded.teacherLogit(t, y);
         float msn = ms;
         float mtn = mt;
         // the non-target shifts: the maxima of the other classes, or VectorPairLoad's guesses (ms, mt)

@@ -144,10 +144,18 @@ final class VectorPairLoad {
             int up = S.loopBound(c);
             if (ex < up) {
                 int j0 = ex / RowKernel.BLOCK * RowKernel.BLOCK;
-                blockPairSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), k.blockSums, 4 * (ex / RowKernel.BLOCK));
+                int end = Math.min(up, j0 + RowKernel.BLOCK);
+                int at = 4 * (ex / RowKernel.BLOCK);
+                if (keep) {
+                    blockPairSums(k, j0, end, k.blockSums, at);
+                } else {
+                    blockPairSums(k, j0, end, k.blockSums, at, tb, tt, sb, st);
+                }
             }
-            boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
-            boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
+            if (keep) {
+                boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
+                boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
+            } // else the rows' maxima bound the other classes' (LoadedRows)
         }
         double[] sums = k.sums;
         java.util.Arrays.fill(sums, 0.0);
@@ -232,6 +240,15 @@ final class VectorPairLoad {
      * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
      */
     static void blockPairSums(VectorRowKernel k, int j0, int end, double[] out, int at) {
+        blockPairSums(k, j0, end, out, at, null, 0, null, 0);
+    }
+
+    /**
+     * {@link #blockPairSums} with the logits read from the batch's buffers {@code tb} and {@code sb} at
+     * {@code tt} and {@code st} (null: from the row buffers).
+     */
+    static void blockPairSums(VectorRowKernel k, int j0, int end, double[] out, int at, ByteBuffer tb, int tt,
+                              ByteBuffer sb, int st) {
         float[] s = k.s;
         float[] t = k.t;
         float[] p = k.p;
@@ -243,7 +260,9 @@ final class VectorPairLoad {
         for (int j = j0; j < end; j += L) {
             FloatVector a = FloatVector.fromArray(S, p, j);
             FloatVector b = FloatVector.fromArray(S, q, j);
-            FloatVector d = FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j));
+            FloatVector d = tb == null ? FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j))
+                    : FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER)
+                            .sub(FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER));
             azt = azt.add(a);
             azs = azs.add(b);
             apd = a.fma(d, apd);
