@@ -107,7 +107,8 @@ final class VectorPairLoad {
      * class (the student's first, as the separate load pass does). With {@code ex >= 0} (DKD's target) that
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
-     * the other classes. The rows are copied into {@code k.t} and {@code k.s} only when a term of the batch
+     * the other classes when the rows are copied, else to the rows' maxima, which bound them from above
+     * (the target's block is read again from the batch's buffers for its sums). The rows are copied into {@code k.t} and {@code k.s} only when a term of the batch
      * reads them there ({@link LoadedRows}); otherwise they are copied only for a non-finite value's scan
      * or when the exponentials do not stand.
      *
@@ -122,7 +123,7 @@ final class VectorPairLoad {
         int blocks = blockSums(k, c);
         float gs = guess(sb, st, c, ex);
         float gt = guess(tb, tt, c, ex);
-        boolean keep = LoadedRows.readRows(b, pair); // DKD (ex >= 0) reads both rows
+        boolean keep = LoadedRows.readRows(b, pair);
         k.lazy.prepare(k.q); // a held gradient's added classes, before the loop overwrites q
         VectorPairLanes.both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
