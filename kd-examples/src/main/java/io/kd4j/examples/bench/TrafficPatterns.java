@@ -146,19 +146,15 @@ final class TrafficPatterns {
         ByteBuffer gb = gradient;
         int at = 4 * r * classes;
         int pa = at - 4 * classes;
-        FloatVector acc = FloatVector.zero(S);
         if (!previous) {
-            for (int j = 0; j < classes; j += L) {
-                acc = acc.add(FloatVector.fromByteBuffer(S, tb, at + 4 * j, ORDER))
-                        .add(FloatVector.fromByteBuffer(S, sb, at + 4 * j, ORDER));
-            }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return readBoth(at);
         }
+        FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < classes; j += L) {
             acc = acc.add(FloatVector.fromByteBuffer(S, tb, at + 4 * j, ORDER))
                     .add(FloatVector.fromByteBuffer(S, sb, at + 4 * j, ORDER));
-            FloatVector.fromByteBuffer(S, tb, pa + 4 * j, ORDER).sub(FloatVector.fromByteBuffer(S, sb, pa + 4 * j, ORDER))
-                    .intoByteBuffer(gb, pa + 4 * j, ORDER);
+            FloatVector.fromByteBuffer(S, tb, pa + 4 * j, ORDER)
+                    .sub(FloatVector.fromByteBuffer(S, sb, pa + 4 * j, ORDER)).intoByteBuffer(gb, pa + 4 * j, ORDER);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -172,15 +168,21 @@ final class TrafficPatterns {
     }
 
     private double twoPass(int r) {
+        int at = 4 * r * classes;
+        double sum = readBoth(at);
+        writeDifference(at);
+        return sum;
+    }
+
+    /** The sum of both rows starting at byte {@code at}. */
+    private double readBoth(int at) {
         ByteBuffer tb = teacher;
         ByteBuffer sb = student;
-        int at = 4 * r * classes;
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < classes; j += L) {
             acc = acc.add(FloatVector.fromByteBuffer(S, tb, at + 4 * j, ORDER))
                     .add(FloatVector.fromByteBuffer(S, sb, at + 4 * j, ORDER));
         }
-        writeDifference(at);
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
@@ -189,12 +191,12 @@ final class TrafficPatterns {
         ByteBuffer sb = student;
         ByteBuffer gb = gradient;
         for (int j = 0; j < classes; j += L) {
-            FloatVector.fromByteBuffer(S, tb, at + 4 * j, ORDER).sub(FloatVector.fromByteBuffer(S, sb, at + 4 * j, ORDER))
-                    .intoByteBuffer(gb, at + 4 * j, ORDER);
+            FloatVector.fromByteBuffer(S, tb, at + 4 * j, ORDER)
+                    .sub(FloatVector.fromByteBuffer(S, sb, at + 4 * j, ORDER)).intoByteBuffer(gb, at + 4 * j, ORDER);
         }
     }
 
-    /** Both writing patterns must leave teacher - student in every gradient value. */
+    /** Every pattern that writes a gradient must leave teacher - student in each of its values. */
     private void check() {
         for (int p = 2; p < PATTERNS.length; p++) {
             for (int i = 0; i < rows * classes; i++) {

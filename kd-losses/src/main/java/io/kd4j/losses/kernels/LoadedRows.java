@@ -25,10 +25,10 @@ import java.nio.ByteBuffer;
  * and calls {@link #fill} before its own exponentials when it cannot take the powers. Every other term
  * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
  * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
- * every standardized term. Storing both rows into the
- * row buffers costs about as much as reading them from memory (docs/performance.md, "Kernel CPU time",
- * eighth round). The load pass copies both rows or neither, one loop-invariant condition in its
- * loop (with one condition per row, KD's kernel measured slower: docs/performance.md).
+ * every standardized term. Storing both rows into the row buffers costs about as much as reading them
+ * from memory (docs/performance.md, "Kernel CPU time", eighth round). The load pass copies both rows or
+ * neither, one loop-invariant condition in its loop (with one condition per row, KD's kernel measured
+ * slower: docs/performance.md).
  */
 final class LoadedRows {
     private Batch batch;
@@ -82,12 +82,12 @@ final class LoadedRows {
      * ({@link #copied}, or no batch noted: a row the load pass did not read), else from the batch's buffer.
      */
     float studentLogit(float[] s, int j) {
-        return copied || batch == null ? s[j] : batch.student.bytes().getFloat(4 * (batch.student.start(row) + j));
+        return copied || batch == null ? s[j] : student().getFloat(4 * (studentAt() + j));
     }
 
     /** {@link #studentLogit} for the teacher's logit, from the row buffer {@code t} or the batch's buffer. */
     float teacherLogit(float[] t, int j) {
-        return copied || batch == null ? t[j] : batch.teacher.bytes().getFloat(4 * (batch.teacher.start(row) + j));
+        return copied || batch == null ? t[j] : teacher().getFloat(4 * (teacherAt() + j));
     }
 
     /** Whether the load pass, or {@link #fill}, copied the row into the row buffers. */
