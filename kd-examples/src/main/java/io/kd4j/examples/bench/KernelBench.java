@@ -63,6 +63,13 @@ public class KernelBench {
             case "DKD" -> "Dkd(temperature=4.0, targetWeight=1.0, nonTargetWeight=8.0, warmupEpochs=1.0)";
             case "LTKD" -> "Ltkd(temperature=4.0, classGroups=" + Shapes.thirds(classes) + ")";
             case "TopK-KL" -> "SparseTopKKl(temperature=2.0)";
+            // KernelProfile's only (not in the suite): Hinton's objective and DKD's recipe with label smoothing
+            case "CEls+KD" -> "0.1*CrossEntropy(labelSmoothing=0.1) + 0.9*SoftTargetKl(temperature=4.0)";
+            case "CEls+DKD" -> "CrossEntropy(labelSmoothing=0.1) + Dkd(temperature=4.0, targetWeight=1.0, "
+                    + "nonTargetWeight=8.0, warmupEpochs=1.0)";
+            case "KDstd" -> "SoftTargetKl(temperature=2.0, standardize=true)";
+            case "DKDstd" -> "Dkd(temperature=2.0, targetWeight=1.0, nonTargetWeight=8.0, warmupEpochs=1.0, "
+                    + "standardize=true)";
             default -> throw new IllegalArgumentException("unknown loss " + loss);
         };
     }

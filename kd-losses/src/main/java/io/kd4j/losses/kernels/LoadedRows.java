@@ -21,8 +21,9 @@ import java.nio.ByteBuffer;
  * above its guessed shift (more than 64 T) takes the fallback with its true maxima, for which it is
  * copied. A cross-entropy beside KD or DKD that takes its exponentials as powers of theirs
  * ({@link VectorCrossEntropyTerm#fromPowers}: Hinton's objective, or mdistiller's DKD recipe, at an
- * integer temperature) without label smoothing reads only its label's logit, from the batch's buffer,
- * and calls {@link #fill} before its own exponentials when it cannot take the powers. Every other term
+ * integer temperature) reads only its label's logit, from the batch's buffer, and with label smoothing
+ * the row's {@code Σ s}, which the load pass adds up for it; it calls {@link #fill} before its own
+ * exponentials when it cannot take the powers. Every other term
  * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
  * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
  * every standardized term. Storing both rows into the row buffers costs about as much as reading them
@@ -52,13 +53,29 @@ final class LoadedRows {
     }
 
     /**
-     * Whether {@code term}, not the pair term, is a cross-entropy without label smoothing that takes its
-     * exponentials as powers of the pair term's, KD's or DKD's ({@link VectorCrossEntropyTerm#companionPower}):
-     * it reads only its label's logit.
+     * Whether {@code term}, not the pair term, is a cross-entropy that takes its exponentials as powers of the
+     * pair term's, KD's or DKD's ({@link VectorCrossEntropyTerm#companionPower}): it reads only its label's
+     * logit, and with label smoothing the row's {@code Σ s}, which the load pass adds up
+     * ({@link #powersWithSmoothing}).
      */
     private static boolean takesPowersOnly(Batch b, int pair, FusedTerm term) {
-        return term.kind() == FusedTerm.Kind.CROSS_ENTROPY && term.labelSmoothing() == 0
-                && VectorCrossEntropyTerm.companionPower(b, pair) > 0;
+        return term.kind() == FusedTerm.Kind.CROSS_ENTROPY && VectorCrossEntropyTerm.companionPower(b, pair) > 0;
+    }
+
+    /**
+     * Whether the load pass with pair term {@code pair} adds up the student's logits for a cross-entropy with
+     * label smoothing that takes its exponentials as powers of the pair term's.
+     */
+    static boolean powersWithSmoothing(Batch b, int pair) {
+        if (VectorCrossEntropyTerm.companionPower(b, pair) == 0) {
+            return false;
+        }
+        for (FusedTerm term : b.terms) {
+            if (term.kind() == FusedTerm.Kind.CROSS_ENTROPY && term.labelSmoothing() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Notes that the load pass read row {@code row} of {@code b} (null: none), and whether it copied it. */

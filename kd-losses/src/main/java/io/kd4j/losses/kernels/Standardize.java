@@ -11,7 +11,7 @@ import io.kd4j.losses.logit.StandardizedLogits;
  * </pre>
  * (the second part is 0 for a constant row, where {@code std = 0} and {@code d = 0}). The arithmetic is
  * the catalogue class's own ({@link StandardizedLogits#zScores}, {@link StandardizedLogits#addGradient}),
- * in double; the float overloads (for the float32 vector kernel) go through double copies.
+ * in double; the float32 vector kernel has them in float lanes ({@link VectorStandardized}).
  * {@code stats} receives {@code {mean, D, std}} of the row.
  */
 final class Standardize {
@@ -29,17 +29,6 @@ final class Standardize {
         StandardizedLogits.zScores(x, z, 0, c, stats, 0);
     }
 
-    /** {@link #zScores(double[], double[], int, double[])} of a float row, through {@code wide} (length >= c). */
-    static void zScores(float[] x, float[] z, int c, double[] stats, double[] wide) {
-        for (int j = 0; j < c; j++) {
-            wide[j] = x[j];
-        }
-        zScores(wide, wide, c, stats);
-        for (int j = 0; j < c; j++) {
-            z[j] = (float) wide[j];
-        }
-    }
-
     static double max(double[] x, int c) {
         double m = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
@@ -51,22 +40,5 @@ final class Standardize {
     /** {@code out[j] += dL/dx_j} from the gradient {@code gz} with respect to the z-scores of {@code x}. */
     static void addBack(double[] gz, double[] x, int c, double[] stats, double[] out) {
         StandardizedLogits.addGradient(gz, x, 0, c, stats, 0, out);
-    }
-
-    /**
-     * {@code dL/dx_j} into {@code gz} itself for float rows (the vector kernel stores them), through
-     * {@link #addBack} on double copies in {@code wideG}, {@code wideX} and {@code wideOut} (length >= c).
-     */
-    static void takeBack(float[] gz, float[] x, int c, double[] stats, double[] wideG, double[] wideX,
-                         double[] wideOut) {
-        for (int j = 0; j < c; j++) {
-            wideG[j] = gz[j];
-            wideX[j] = x[j];
-            wideOut[j] = 0.0;
-        }
-        addBack(wideG, wideX, c, stats, wideOut);
-        for (int j = 0; j < c; j++) {
-            gz[j] = (float) wideOut[j];
-        }
     }
 }

@@ -170,11 +170,11 @@ final class VectorCrossEntropyTerm {
         double ey = y >= 0 ? Math.exp((double) k.loaded.studentLogit(s, y) - k.qShift) : 0.0;
         z += ey;
         double sum = 0;
-        if (e > 0) {
-            k.loaded.fill(k.t, k.s); // copied by the load pass already (LoadedRows.readRows)
-            for (int j = 0; j < c; j++) {
-                sum += s[j];
-            }
+        if (e > 0 && k.loadSum) {
+            sum = k.studentSum; // the load pass's Σ s (VectorPairLanes#powers), the row left out of s
+        } else if (e > 0) {
+            k.loaded.fill(k.t, k.s);
+            sum = VectorSums.sum(s, c);
         }
         double uniform = e / c;
         double value = k.qShift + Math.log(z) - (1 - e) * k.loaded.studentLogit(s, label) - uniform * sum;

@@ -34,12 +34,12 @@ final class VectorGroupTerms {
         // the non-target shifts: the maxima of the other classes, or VectorPairLoad's guesses (ms, mt)
         if (sy == ms && !k.presetSums()) {
             s[y] = Float.NEGATIVE_INFINITY;
-            msn = VectorRowKernel.max(s, c);
+            msn = VectorSums.max(s, c);
             s[y] = sy;
         }
         if (ty == mt && !k.presetSums()) {
             t[y] = Float.NEGATIVE_INFINITY;
-            mtn = VectorRowKernel.max(t, c);
+            mtn = VectorSums.max(t, c);
             t[y] = ty;
         }
         double tau = term.temperature();
@@ -118,7 +118,7 @@ final class VectorGroupTerms {
                     saved[i] = s[idx[i]];
                     s[idx[i]] = Float.NEGATIVE_INFINITY;
                 }
-                msr = VectorRowKernel.max(s, c);
+                msr = VectorSums.max(s, c);
                 for (int i = 0; i < kk; i++) {
                     s[idx[i]] = saved[i];
                 }
@@ -213,23 +213,10 @@ final class VectorGroupTerms {
     /** Sets {@code q} to 0 at the top-k classes and returns its sum. */
     private static double restSum(VectorRowKernel k, int c, int[] idx, int kk) {
         float[] q = k.q;
-        int up = S.loopBound(c);
         for (int i = 0; i < kk; i++) {
             q[idx[i]] = 0f;
         }
-        double z = 0;
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector a = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                a = a.add(FloatVector.fromArray(S, q, j));
-            }
-            z += a.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            z += q[j];
-        }
-        return z;
+        return VectorSums.sum(q, c);
     }
 
     /** {@code g (= or +=) 0}: the gradient of the earlier terms (or zeros) where this term has none. */

@@ -22,13 +22,14 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link VectorPairLoad#load} writes the formula's added classes, evaluated before this loop, after it).
  * With {@code k.loadPower = n > 0} it also adds up {@code Σ q^n} of the new student exponentials into
  * {@code k.powerSum}, for the cross-entropy that takes its exponentials as {@code q^n}
- * ({@link VectorCrossEntropyTerm#fromPowers}). With {@code k.loadDiff} it stores {@code q (t - s)} into
+ * ({@link VectorCrossEntropyTerm#fromPowers}), and with {@code k.loadSum} the student's logits into
+ * {@code k.studentSum}, for that cross-entropy's label smoothing. With {@code k.loadDiff} it stores {@code q (t - s)} into
  * {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the previous row's gradient
  * has read {@code u} at the class.
  *
  * <p><b>Three loops, one per kind of objective</b> ({@link #plain}: KD, TVD, the JSD, DKD, LTKD;
  * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a
- * cross-entropy with KD), each a method of its own, though
+ * cross-entropy with KD, or with label smoothing beside KD or DKD), each a method of its own, though
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
  * out the branches that never ran; in one loop shared by every objective, a JVM that had also run reverse
  * KL or a cross-entropy with KD compiled their branches into KD's loop, and the kernels took 1.3 to 2.8
@@ -45,7 +46,7 @@ final class VectorPairLanes {
     /** Both rows in one loop: the one for the kind of objective {@code k} is set up for, then the scalar tail. */
     static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
                      float inv, int ex, boolean keep) {
-        if (k.loadPower > 0 || (k.lazy.active && k.lazy.n > 0)) {
+        if (k.loadPower > 0 || k.loadSum || (k.lazy.active && k.lazy.n > 0)) {
             powers(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else if (k.loadDiff) {
             diff(k, tb, tt, sb, st, c, gt, gs, inv, keep);
@@ -130,6 +131,7 @@ final class VectorPairLanes {
         k.maxS = maxS;
         k.loadedCheck = check;
         k.powerSum = 0;
+        k.studentSum = 0;
     }
 
     /**
@@ -212,12 +214,13 @@ final class VectorPairLanes {
         k.maxS = maxS;
         k.loadedCheck = check;
         k.powerSum = 0;
+        k.studentSum = 0;
     }
 
     /**
      * The loop for every kind of objective: with {@code k.loadPower > 0}, or a held formula with a power,
-     * the cross-entropy's {@code Σ q^n} and the formula's {@code kn q^n + off}; also reverse KL's
-     * {@code q (t - s)}, though {@link #diff} has that.
+     * the cross-entropy's {@code Σ q^n} and the formula's {@code kn q^n + off}; with {@code k.loadSum} its
+     * {@code Σ s}; also reverse KL's {@code q (t - s)}, though {@link #diff} has that.
      */
     private static void powers(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                                float gs, float inv, boolean keep) {
@@ -240,6 +243,9 @@ final class VectorPairLanes {
         int cn = k.loadPower;
         float[] u = k.loadDiff ? k.u : null;
         double zn = 0;
+        // a cross-entropy's Σ s, for its label smoothing
+        boolean sums = k.loadSum;
+        double rowSum = 0;
         double[] blockSums = k.blockSums;
         int up = S.loopBound(c);
         FloatVector vinv = FloatVector.broadcast(S, inv);
@@ -264,6 +270,7 @@ final class VectorPairLanes {
             FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
             FloatVector azn = FloatVector.zero(S);
+            FloatVector avs = FloatVector.zero(S);
             FloatVector vkq = FloatVector.broadcast(S, bkq);
             FloatVector vkx = FloatVector.broadcast(S, bkx);
             for (int j = j0; j < end; j += L) {
@@ -275,6 +282,9 @@ final class VectorPairLanes {
                 }
                 mxt = VectorRowKernel.larger(mxt, w);
                 mxs = VectorRowKernel.larger(mxs, v);
+                if (sums) {
+                    avs = avs.add(v);
+                }
                 FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
                 FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
                 if (gb != null) {
@@ -322,11 +332,13 @@ final class VectorPairLanes {
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
             zn += azn.reduceLanes(VectorOperators.ADD);
+            rowSum += avs.reduceLanes(VectorOperators.ADD);
         }
         k.maxT = maxT;
         k.maxS = maxS;
         k.loadedCheck = check;
         k.powerSum = zn;
+        k.studentSum = rowSum;
     }
 
     /**
@@ -352,6 +364,7 @@ final class VectorPairLanes {
         float maxS = k.maxS;
         float check = k.loadedCheck;
         double zn = k.powerSum;
+        double rowSum = k.studentSum;
         double zt = 0;
         double zs = 0;
         double pd = 0;
@@ -372,6 +385,7 @@ final class VectorPairLanes {
             p[j] = a;
             q[j] = e;
             zn += cn > 0 ? VectorCrossEntropyTerm.power(e, cn) : 0f;
+            rowSum += v;
             zt += a;
             zs += e;
             double d = (double) w - v;
@@ -389,5 +403,6 @@ final class VectorPairLanes {
         k.maxS = maxS;
         k.loadedCheck = check;
         k.powerSum = zn;
+        k.studentSum = rowSum;
     }
 }

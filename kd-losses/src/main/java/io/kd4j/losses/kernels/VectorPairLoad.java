@@ -279,7 +279,7 @@ final class VectorPairLoad {
     private static float othersMax(float[] x, int c, int ex) {
         float v = x[ex];
         x[ex] = Float.NEGATIVE_INFINITY;
-        float m = VectorRowKernel.max(x, c);
+        float m = VectorSums.max(x, c);
         x[ex] = v;
         return m;
     }

@@ -109,12 +109,15 @@ final class VectorRowKernel extends RowKernel {
     /**
      * {@link VectorCrossEntropyTerm#fromPowers}: the first term's integer temperature while the
      * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the power whose
-     * {@code Σ q^n} the load pass took into {@code powerSum} (0: none), the row's student maximum, and what
-     * the first term leaves for the cross-entropy's gradient ({@link VectorCrossEntropyTerm#defer}).
+     * {@code Σ q^n} the load pass took into {@code powerSum} (0: none), whether that pass (which then ran for
+     * this row) added up the student's logits into {@code studentSum} for label smoothing, the row's student
+     * maximum, and what the first term leaves for the cross-entropy's gradient ({@link VectorCrossEntropyTerm#defer}).
      */
     int cePower;
     int loadPower;
     double powerSum;
+    boolean loadSum;
+    double studentSum;
     float studentMax;
     float qShift;
     float deferQ;
@@ -166,6 +169,7 @@ final class VectorRowKernel extends RowKernel {
         pendingBatch = null;
         loadPower = pair >= 0 && !dkd ? VectorCrossEntropyTerm.companionPower(b, pair) : 0;
         loadDiff = defer && VectorKlTerms.storesDiff(b, pair);
+        loadSum = pair >= 0 && LoadedRows.powersWithSmoothing(b, pair);
         if (pair >= 0) {
             // the load pass fused with the pair term's exponentials, shifted by guesses; it also writes out
             // the previous row's gradient
@@ -356,20 +360,6 @@ final class VectorRowKernel extends RowKernel {
      */
     private static boolean lazyKind(FusedTerm t) {
         return t.kind() != FusedTerm.Kind.CROSS_ENTROPY;
-    }
-
-    /** The maximum of {@code x[0, c)}. */
-    static float max(float[] x, int c) {
-        int up = S.loopBound(c);
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < up; j += L) {
-            vmax = larger(vmax, FloatVector.fromArray(S, x, j));
-        }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (int j = up; j < c; j++) {
-            max = Math.max(max, x[j]);
-        }
-        return max;
     }
 
     /** {@code exp(max(x, EXP_FLOOR))} for the scalar tail of a row. */

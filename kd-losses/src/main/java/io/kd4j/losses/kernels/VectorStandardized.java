@@ -1,17 +1,27 @@
 package io.kd4j.losses.kernels;
 
+import static io.kd4j.losses.kernels.VectorRowKernel.L;
+import static io.kd4j.losses.kernels.VectorRowKernel.S;
+
+import io.kd4j.losses.logit.StandardizedLogits;
 import java.nio.ByteBuffer;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A standardized term ({@link Standardize}) in the float32 vector kernel: the buffers of one thread's
- * {@link VectorRowKernel} for the z-scores of both rows, their gradient, double copies, and each row's
- * {mean, D, std}.
+ * {@link VectorRowKernel} for the z-scores of both rows and their gradient, and each row's {mean, D, std}.
+ *
+ * <p>The standardization and its gradient run in float lanes ({@link VectorSums}), the formulas of
+ * {@link Standardize}: the mean from the sum of {@code x - x[0]} (values of the size of the row's spread,
+ * not of the logits), and held as a sum of two floats ({@code hi + lo}), so that {@code x - mean} is as
+ * close as in double ({@code (x - hi) - lo}); the sums in float lanes per block added up in double; the
+ * z-scores as {@code (x - mean) · (1 / D)}. Through double copies and plain loops, as before, standardized
+ * KD took 7 times KD's time at 2048 × 32000 (docs/performance.md, "Kernel CPU time", ninth round).
  */
 final class VectorStandardized {
     private float[] zs = new float[0];
     private float[] zt = new float[0];
     private float[] gz = new float[0];
-    private double[][] wide = new double[3][0];
     private final double[] statsS = new double[3];
     private final double[] statsT = new double[3];
 
@@ -21,7 +31,6 @@ final class VectorStandardized {
             zs = new float[c];
             zt = new float[c];
             gz = new float[c];
-            wide = new double[3][c];
         }
     }
 
@@ -36,8 +45,8 @@ final class VectorStandardized {
         float[] g0 = k.g;
         boolean first0 = k.first;
         ByteBuffer out0 = k.out;
-        Standardize.zScores(s0, zs, c, statsS, wide[0]);
-        Standardize.zScores(t0, zt, c, statsT, wide[0]);
+        zScores(s0, zs, c, statsS);
+        zScores(t0, zt, c, statsT);
         k.s = zs;
         k.t = zt;
         k.g = gz;
@@ -45,7 +54,7 @@ final class VectorStandardized {
         k.out = null;
         double v;
         try {
-            v = k.term(b, i, c, VectorRowKernel.max(zs, c), VectorRowKernel.max(zt, c), label, wantGrad, gw, values);
+            v = k.term(b, i, c, VectorSums.max(zs, c), VectorSums.max(zt, c), label, wantGrad, gw, values);
         } finally {
             k.s = s0;
             k.t = t0;
@@ -54,12 +63,74 @@ final class VectorStandardized {
             k.out = out0;
         }
         if (wantGrad) {
-            Standardize.takeBack(gz, s0, c, statsS, wide[0], wide[1], wide[2]);
-            for (int j = 0; j < c; j++) {
-                k.store(j, k.first ? gz[j] : g0[j] + gz[j]);
+            takeBack(gz, s0, c, statsS);
+            int up = S.loopBound(c);
+            boolean replace = k.first;
+            for (int j = 0; j < up; j += L) {
+                FloatVector d = FloatVector.fromArray(S, gz, j);
+                k.store(replace ? d : FloatVector.fromArray(S, g0, j).add(d), j);
+            }
+            for (int j = up; j < c; j++) {
+                k.store(j, replace ? gz[j] : g0[j] + gz[j]);
             }
             k.first = false;
         }
         return v;
+    }
+
+    /**
+     * The z-scores of {@code x[0, c)} into {@code z}, {@code {mean, D, std}} into {@code stats}
+     * ({@link StandardizedLogits#zScores} in float lanes).
+     */
+    static void zScores(float[] x, float[] z, int c, double[] stats) {
+        double mean = x[0] + VectorSums.sumAround(x, c, x[0]) / c;
+        float hi = (float) mean;
+        float lo = (float) (mean - hi);
+        double std = Math.sqrt(VectorSums.squares(x, c, hi, lo) / (c - 1));
+        double den = StandardizedLogits.EPS + std;
+        float inv = (float) (1 / den);
+        int up = S.loopBound(c);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        for (int j = 0; j < up; j += L) {
+            FloatVector.fromArray(S, x, j).sub(vhi).sub(vlo).mul(vinv).intoArray(z, j);
+        }
+        for (int j = up; j < c; j++) {
+            z[j] = (x[j] - hi - lo) * inv;
+        }
+        stats[0] = mean;
+        stats[1] = den;
+        stats[2] = std;
+    }
+
+    /**
+     * {@code dL/dx_j} into {@code g} itself from {@code g = dL/dz} of the row {@code x} ({@link #zScores}'s
+     * {@code stats}; {@link StandardizedLogits#addGradient} in float lanes).
+     */
+    static void takeBack(float[] g, float[] x, int c, double[] stats) {
+        double mean = stats[0];
+        double den = stats[1];
+        double std = stats[2];
+        float hi = (float) mean;
+        float lo = (float) (mean - hi);
+        double gMean = VectorSums.sum(g, c) / c;
+        double gd = VectorSums.centredDot(g, x, c, hi, lo);
+        float second = (float) (std > 0 ? gd / (den * den * (c - 1) * std) : 0.0);
+        float inv = (float) (1 / den);
+        float gm = (float) gMean;
+        int up = S.loopBound(c);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        FloatVector vgm = FloatVector.broadcast(S, gm);
+        FloatVector vsecond = FloatVector.broadcast(S, -second);
+        for (int j = 0; j < up; j += L) {
+            FloatVector d = FloatVector.fromArray(S, x, j).sub(vhi).sub(vlo);
+            FloatVector.fromArray(S, g, j).sub(vgm).mul(vinv).add(d.mul(vsecond)).intoArray(g, j);
+        }
+        for (int j = up; j < c; j++) {
+            g[j] = (g[j] - gm) * inv - second * (x[j] - hi - lo);
+        }
     }
 }

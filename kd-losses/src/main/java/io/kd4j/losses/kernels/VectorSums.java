@@ -1,0 +1,117 @@
+package io.kd4j.losses.kernels;
+
+import static io.kd4j.losses.kernels.RowKernel.BLOCK;
+import static io.kd4j.losses.kernels.VectorRowKernel.L;
+import static io.kd4j.losses.kernels.VectorRowKernel.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The maximum of a float row, and sums over float rows in vector lanes, the kernels' way: float lanes within a block of {@value RowKernel#BLOCK}
+ * values, each block's lanes added up into a double. A plain loop {@code sum += x[j]} in double is one
+ * dependent chain of additions, about 4 cycles per class: at 32,000 classes a cross-entropy's label-smoothing
+ * sum took about 30 µs per row that way, more than the rest of its row (docs/performance.md, "Kernel CPU time",
+ * ninth round).
+ */
+final class VectorSums {
+    private VectorSums() {
+    }
+
+    /** The maximum of {@code x[0, c)}. */
+    static float max(float[] x, int c) {
+        int up = S.loopBound(c);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < up; j += L) {
+            vmax = VectorRowKernel.larger(vmax, FloatVector.fromArray(S, x, j));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (int j = up; j < c; j++) {
+            max = Math.max(max, x[j]);
+        }
+        return max;
+    }
+
+    /** {@code Σ x[0, c)}. */
+    static double sum(float[] x, int c) {
+        int up = S.loopBound(c);
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                a = a.add(FloatVector.fromArray(S, x, j));
+            }
+            z += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            z += x[j];
+        }
+        return z;
+    }
+
+    /**
+     * {@code Σ (x - pivot)} over {@code x[0, c)}, with {@code x - pivot} in float: for a pivot within the row's
+     * spread (its first value), the lanes add up values of the size of the spread, not of the logits (a row of
+     * mean 30,000 and spread 1, summed in float lanes as it is, would give its mean off by about 0.01).
+     */
+    static double sumAround(float[] x, int c, float pivot) {
+        int up = S.loopBound(c);
+        FloatVector vp = FloatVector.broadcast(S, pivot);
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                a = a.add(FloatVector.fromArray(S, x, j).sub(vp));
+            }
+            z += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            z += x[j] - pivot;
+        }
+        return z;
+    }
+
+    /** {@code Σ (x - mean)²} over {@code x[0, c)}, {@code mean = hi + lo}, with {@code x - mean = (x - hi) - lo} in float. */
+    static double squares(float[] x, int c, float hi, float lo) {
+        int up = S.loopBound(c);
+        FloatVector vm = FloatVector.broadcast(S, hi);
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                FloatVector d = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo);
+                a = d.fma(d, a);
+            }
+            z += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            float d = x[j] - hi - lo;
+            z += d * d;
+        }
+        return z;
+    }
+
+    /** {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares}. */
+    static double centredDot(float[] g, float[] x, int c, float hi, float lo) {
+        int up = S.loopBound(c);
+        FloatVector vm = FloatVector.broadcast(S, hi);
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        double z = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (int j = j0; j < end; j += L) {
+                a = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo).fma(FloatVector.fromArray(S, g, j), a);
+            }
+            z += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = up; j < c; j++) {
+            z += g[j] * (x[j] - hi - lo);
+        }
+        return z;
+    }
+}
