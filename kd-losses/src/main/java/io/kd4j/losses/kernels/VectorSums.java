@@ -34,20 +34,7 @@ final class VectorSums {
 
     /** {@code Σ x[0, c)}. */
     static double sum(float[] x, int c) {
-        int up = S.loopBound(c);
-        double z = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            FloatVector a = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                a = a.add(FloatVector.fromArray(S, x, j));
-            }
-            z += a.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            z += x[j];
-        }
-        return z;
+        return sumAround(x, c, 0f); // x - 0 is x, -0 included
     }
 
     /**
@@ -75,27 +62,10 @@ final class VectorSums {
 
     /** {@code Σ (x - mean)²} over {@code x[0, c)}, {@code mean = hi + lo}, with {@code x - mean = (x - hi) - lo} in float. */
     static double squares(float[] x, int c, float hi, float lo) {
-        int up = S.loopBound(c);
-        FloatVector vm = FloatVector.broadcast(S, hi);
-        FloatVector vlo = FloatVector.broadcast(S, lo);
-        double z = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            FloatVector a = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                FloatVector d = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo);
-                a = d.fma(d, a);
-            }
-            z += a.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = up; j < c; j++) {
-            float d = x[j] - hi - lo;
-            z += d * d;
-        }
-        return z;
+        return centredDot(null, x, c, hi, lo);
     }
 
-    /** {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares}. */
+    /** {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares} (null {@code g}: {@code x - mean}). */
     static double centredDot(float[] g, float[] x, int c, float hi, float lo) {
         int up = S.loopBound(c);
         FloatVector vm = FloatVector.broadcast(S, hi);
@@ -105,12 +75,14 @@ final class VectorSums {
             int end = Math.min(up, j0 + BLOCK);
             FloatVector a = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
-                a = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo).fma(FloatVector.fromArray(S, g, j), a);
+                FloatVector d = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo);
+                a = d.fma(g == null ? d : FloatVector.fromArray(S, g, j), a);
             }
             z += a.reduceLanes(VectorOperators.ADD);
         }
         for (int j = up; j < c; j++) {
-            z += g[j] * (x[j] - hi - lo);
+            float d = x[j] - hi - lo;
+            z += (g == null ? d : g[j]) * d;
         }
         return z;
     }
