@@ -23,9 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * With {@code k.loadPower = n > 0} it also adds up {@code Σ q^n} of the new student exponentials into
  * {@code k.powerSum}, for the cross-entropy that takes its exponentials as {@code q^n}
  * ({@link VectorCrossEntropyTerm#fromPowers}), and with {@code k.loadSum} the student's logits into
- * {@code k.studentSum}, for that cross-entropy's label smoothing. With {@code k.loadDiff} it stores {@code q (t - s)} into
- * {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the previous row's gradient
- * has read {@code u} at the class.
+ * {@code k.studentSum}, for that cross-entropy's label smoothing. With {@code k.loadDiff} it stores
+ * {@code q (t - s)} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
+ * previous row's gradient has read {@code u} at the class.
  *
  * <p><b>Three loops, one per kind of objective</b> ({@link #plain}: KD, TVD, the JSD, DKD, LTKD;
  * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a

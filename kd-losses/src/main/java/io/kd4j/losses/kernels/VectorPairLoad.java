@@ -108,9 +108,9 @@ final class VectorPairLoad {
      * class is left out of the guesses and the sums and its exponentials are 0, as
      * {@link VectorRowKernel#pairExps} does for an excluded class; the bound then applies to the maxima of
      * the other classes when the rows are copied, else to the rows' maxima, which bound them from above
-     * (the target's block is read again from the batch's buffers for its sums). The rows are copied into {@code k.t} and {@code k.s} only when a term of the batch
-     * reads them there ({@link LoadedRows}); otherwise they are copied only for a non-finite value's scan
-     * or when the exponentials do not stand.
+     * (the target's block is read again from the batch's buffers for its sums). The rows are copied into
+     * {@code k.t} and {@code k.s} only when a term of the batch reads them there ({@link LoadedRows});
+     * otherwise they are copied only for a non-finite value's scan or when the exponentials do not stand.
      *
      * @return whether the exponentials stand; if not, the caller recomputes them with the maxima
      */

@@ -111,7 +111,8 @@ final class VectorRowKernel extends RowKernel {
      * cross-entropy after it takes its exponentials from {@code q} (0: it does not), the power whose
      * {@code Σ q^n} the load pass took into {@code powerSum} (0: none), whether that pass (which then ran for
      * this row) added up the student's logits into {@code studentSum} for label smoothing, the row's student
-     * maximum, and what the first term leaves for the cross-entropy's gradient ({@link VectorCrossEntropyTerm#defer}).
+     * maximum, and what the first term leaves for the cross-entropy's gradient
+     * ({@link VectorCrossEntropyTerm#defer}).
      */
     int cePower;
     int loadPower;

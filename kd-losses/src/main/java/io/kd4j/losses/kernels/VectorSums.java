@@ -8,11 +8,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The maximum of a float row, and sums over float rows in vector lanes, the kernels' way: float lanes within a block of {@value RowKernel#BLOCK}
- * values, each block's lanes added up into a double. A plain loop {@code sum += x[j]} in double is one
- * dependent chain of additions, about 4 cycles per class: at 32,000 classes a cross-entropy's label-smoothing
- * sum took about 30 µs per row that way, more than the rest of its row (docs/performance.md, "Kernel CPU time",
- * ninth round).
+ * The maximum of a float row, and sums over float rows in vector lanes, the kernels' way: float lanes within
+ * a block of {@value RowKernel#BLOCK} values, each block's lanes added up into a double. A plain loop
+ * {@code sum += x[j]} in double is one dependent chain of additions: a cross-entropy's label-smoothing sum
+ * taken that way (with the rows' copies it needed) cost about 20 µs per row at 32,000 classes, about as much
+ * as the rest of its row (docs/performance.md, "Kernel CPU time", ninth round).
  */
 final class VectorSums {
     private VectorSums() {
@@ -60,12 +60,18 @@ final class VectorSums {
         return z;
     }
 
-    /** {@code Σ (x - mean)²} over {@code x[0, c)}, {@code mean = hi + lo}, with {@code x - mean = (x - hi) - lo} in float. */
+    /**
+     * {@code Σ (x - mean)²} over {@code x[0, c)}, {@code mean = hi + lo}, with {@code x - mean = (x - hi) - lo}
+     * in float.
+     */
     static double squares(float[] x, int c, float hi, float lo) {
         return centredDot(null, x, c, hi, lo);
     }
 
-    /** {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares} (null {@code g}: {@code x - mean}). */
+    /**
+     * {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares} (a null {@code g}
+     * stands for {@code x - mean}).
+     */
     static double centredDot(float[] g, float[] x, int c, float hi, float lo) {
         int up = S.loopBound(c);
         FloatVector vm = FloatVector.broadcast(S, hi);

@@ -27,8 +27,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * buffer) and reverse KL (its gradient pass, when no next load pass takes its formula, copies the rows
  * first) as the only pair-fused term, and KD or DKD beside a cross-entropy that takes their exponentials as
  * powers (it reads its label's logit from the batch's buffer, with label smoothing the load pass's sum of
- * the student's logits, and copies the rows first when it cannot take the powers). These cases mix such a term with terms that do read the rows
- * (a second term of the pair kinds takes its own exponentials from them), put rows that fall back to their
+ * the student's logits, and copies the rows first when it cannot take the powers). These cases mix such a
+ * term with terms that do read the rows (a second term of the pair kinds takes its own exponentials from them), put rows that fall back to their
  * maxima among the others, and check every row against the double reference; and they check that a
  * non-finite logit in a row left out is still found and named. Each batch first runs an objective that
  * copies its rows on finite logits, so that what a row buffer holds from earlier is finite and never at
