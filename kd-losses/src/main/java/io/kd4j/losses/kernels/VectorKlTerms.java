@@ -42,15 +42,23 @@ final class VectorKlTerms {
     }
 
     /**
-     * KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL). With the load pass's {@code x = q (t - s)}
-     * in {@code u} ({@link #storesDiff}) the gradient is held as {@code (gw (lseT - lseS - KL) / zs) q
+     * KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL), whose bracket is taken as
+     * {@code ((s - rs) - (t - rt))/T + C} with {@code C = (rs - rt)/T + lseT - lseS - KL} in double, the
+     * logits relative to the reference logits of {@link VectorRowKernel#pairExps} ({@code k.refS},
+     * {@code k.refT}, near the rows' values): for rows thousands of logits apart, {@code s - t} and
+     * {@code lseT - lseS} are large and cancel, and in float would lose the bracket's precision
+     * (FarApartRowsTest). With the load pass's {@code x = q ((t - rt) - (s - rs))} in {@code u}
+     * ({@link #storesDiff}; its references are its guesses) the gradient is held as {@code (gw C / zs) q
      * - (gw / (T zs)) x} for the next row's load pass; otherwise a pass over the row buffers writes it.
      */
     static double reverseKl(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
         double kl = z[3] / (tau * z[1]) + shift;
-        if (wantGrad && k.loadDiff && k.hold((float) (gw * (shift - kl) / z[1]), k.u, (float) (-gw / (tau * z[1])))) {
+        float rs = k.refS;
+        float rt = k.refT;
+        double inner0 = ((double) rs - rt) / tau + shift - kl;
+        if (wantGrad && k.loadDiff && k.hold((float) (gw * inner0 / z[1]), k.u, (float) (-gw / (tau * z[1])))) {
             return kl;
         }
         if (wantGrad) {
@@ -59,20 +67,23 @@ final class VectorKlTerms {
             float inv = (float) (1 / tau);
             FloatVector vinv = FloatVector.broadcast(S, inv);
             FloatVector kq = FloatVector.broadcast(S, (float) (gw / z[1]));
-            FloatVector sk = FloatVector.broadcast(S, (float) (shift - kl));
+            FloatVector sk = FloatVector.broadcast(S, (float) inner0);
+            FloatVector vrs = FloatVector.broadcast(S, rs);
+            FloatVector vrt = FloatVector.broadcast(S, rt);
             boolean replace = k.first;
             float[] s = k.s;
             float[] t = k.t;
             float[] g = k.g;
             float[] q = k.q;
             for (int j = 0; j < up; j += L) {
-                FloatVector inner = FloatVector.fromArray(S, s, j).sub(FloatVector.fromArray(S, t, j)).fma(vinv, sk);
+                FloatVector inner = FloatVector.fromArray(S, s, j).sub(vrs)
+                        .sub(FloatVector.fromArray(S, t, j).sub(vrt)).fma(vinv, sk);
                 FloatVector acc = replace ? FloatVector.zero(S) : FloatVector.fromArray(S, g, j);
                 k.store(FloatVector.fromArray(S, q, j).mul(kq).fma(inner, acc), j);
             }
             for (int j = up; j < c; j++) {
                 k.store(j, (replace ? 0f : g[j])
-                        + (float) (gw * q[j] / z[1] * ((s[j] - t[j]) * (double) inv + shift - kl)));
+                        + (float) (gw * q[j] / z[1] * (((double) s[j] - t[j]) * inv + shift - kl)));
             }
             k.first = false;
         }

@@ -219,7 +219,7 @@ final class VectorLtkdTerm {
         if (preset) {
             // the load pass copies the rows only for other terms (LoadedRows): else the blocks of more than
             // one group read them from the batch's buffers
-            groupSums(k, c, codes, groups.blockGroups(), !k.loaded.copied(), za, zb, d);
+            groupSums(k, c, codes, groups.blockGroups(), !k.loaded.copied(), gt, gs, za, zb, d);
         }
         if (!preset || !shared(groups, za, zb)) {
             if (preset) {
@@ -233,7 +233,8 @@ final class VectorLtkdTerm {
             java.util.Arrays.fill(za, 0.0);
             java.util.Arrays.fill(zb, 0.0);
             java.util.Arrays.fill(d, 0.0);
-            groupSums(k, c, codes, null, false, za, zb, d);
+            groupSums(k, c, codes, null, false, VectorPairLoad.reference(k.t, c), VectorPairLoad.reference(k.s, c), za,
+                    zb, d);
         }
         double[] cq = new double[3];
         double[] cp = new double[3];
@@ -250,10 +251,13 @@ final class VectorLtkdTerm {
      * {@link FusedTerm.LtkdGroups#blockGroups}), a block whose classes are all in one group adds the sums
      * {@link VectorPairLoad#load} took of it ({@code k.blockSums}) instead of reading it again. With
      * {@code direct}, the other blocks read the logits from the batch's buffers ({@link LoadedRows}), not
-     * from the row buffers.
+     * from the row buffers. The other blocks add up {@code p ((t - rt) - (s - rs))} and {@code (rt - rs) Σ p}
+     * in double, with the reference logits {@code rt} and {@code rs} (the load pass's guesses, whose block
+     * sums the pure blocks take, or {@link VectorPairLoad#reference}): rows far apart keep their precision
+     * ({@link VectorPairLanes}).
      */
-    private static void groupSums(VectorRowKernel k, int c, float[] codes, int[] pure, boolean direct, double[] za,
-                                  double[] zb, double[] d) {
+    private static void groupSums(VectorRowKernel k, int c, float[] codes, int[] pure, boolean direct, float rt,
+                                  float rs, double[] za, double[] zb, double[] d) {
         int up = S.loopBound(c);
         double[] bs = k.blockSums;
         for (int i = 0, j0 = 0; j0 < up; i++, j0 += RowKernel.BLOCK) {
@@ -263,7 +267,7 @@ final class VectorLtkdTerm {
                 zb[gi] += bs[4 * i + 1];
                 d[gi] += bs[4 * i + 2];
             } else {
-                blockGroupSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), codes, direct, za, zb, d);
+                blockGroupSums(k, j0, Math.min(up, j0 + RowKernel.BLOCK), codes, direct, rt, rs, za, zb, d);
             }
         }
         for (int j = up; j < c; j++) {
@@ -279,7 +283,7 @@ final class VectorLtkdTerm {
      * with {@code direct} from the batch's buffers.
      */
     private static void blockGroupSums(VectorRowKernel k, int j0, int end, float[] codes, boolean direct,
-                                       double[] za, double[] zb, double[] d) {
+                                       float rt, float rs, double[] za, double[] zb, double[] d) {
         ByteBuffer tb = direct ? k.loaded.teacher() : null;
         ByteBuffer sb = direct ? k.loaded.student() : null;
         int ta = direct ? k.loaded.teacherAt() : 0;
@@ -294,6 +298,8 @@ final class VectorLtkdTerm {
         FloatVector d0 = zero;
         FloatVector d1 = zero;
         FloatVector d2 = zero;
+        FloatVector vrt = FloatVector.broadcast(S, rt);
+        FloatVector vrs = FloatVector.broadcast(S, rs);
         for (int j = j0; j < end; j += L) {
             FloatVector cv = FloatVector.fromArray(S, codes, j);
             VectorMask<Float> g0 = cv.compare(VectorOperators.EQ, 0f);
@@ -305,7 +311,7 @@ final class VectorLtkdTerm {
                     : FloatVector.fromArray(S, k.t, j);
             FloatVector sv = direct ? FloatVector.fromByteBuffer(S, sb, 4 * (sa + j), ORDER)
                     : FloatVector.fromArray(S, k.s, j);
-            FloatVector e = p.mul(tv.sub(sv));
+            FloatVector e = p.mul(tv.sub(vrt).sub(sv.sub(vrs)));
             a0 = a0.add(zero.blend(p, g0));
             a1 = a1.add(zero.blend(p, g1));
             a2 = a2.add(p.blend(zero, g01));
@@ -316,15 +322,19 @@ final class VectorLtkdTerm {
             d1 = d1.add(zero.blend(e, g1));
             d2 = d2.add(e.blend(zero, g01));
         }
-        za[0] += a0.reduceLanes(VectorOperators.ADD);
-        za[1] += a1.reduceLanes(VectorOperators.ADD);
-        za[2] += a2.reduceLanes(VectorOperators.ADD);
+        double delta = (double) rt - rs;
+        float pa0 = a0.reduceLanes(VectorOperators.ADD);
+        float pa1 = a1.reduceLanes(VectorOperators.ADD);
+        float pa2 = a2.reduceLanes(VectorOperators.ADD);
+        za[0] += pa0;
+        za[1] += pa1;
+        za[2] += pa2;
         zb[0] += b0.reduceLanes(VectorOperators.ADD);
         zb[1] += b1.reduceLanes(VectorOperators.ADD);
         zb[2] += b2.reduceLanes(VectorOperators.ADD);
-        d[0] += d0.reduceLanes(VectorOperators.ADD);
-        d[1] += d1.reduceLanes(VectorOperators.ADD);
-        d[2] += d2.reduceLanes(VectorOperators.ADD);
+        d[0] += d0.reduceLanes(VectorOperators.ADD) + delta * pa0;
+        d[1] += d1.reduceLanes(VectorOperators.ADD) + delta * pa1;
+        d[2] += d2.reduceLanes(VectorOperators.ADD) + delta * pa2;
     }
 
     /**

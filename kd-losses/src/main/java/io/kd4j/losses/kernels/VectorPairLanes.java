@@ -11,7 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link VectorSingleLoad}'s one-row loop on the teacher row into {@code k.t} and {@code k.p} and on the
  * student row into {@code k.s} and {@code k.q}, class {@code ex} left out of the scalar tail's
  * exponentials (a vector-part {@code ex} is handled by the caller). Per block, slots 0 to 3 of
- * {@code k.blockSums} get {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)} and {@code -Σ q(t - s)}. Leaves the
+ * {@code k.blockSums} get {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)} and {@code -Σ q(t - s)}; the last two
+ * are added up in float lanes over {@code d = (t - gt) - (s - gs)}, the logits relative to the guesses, and
+ * {@code (gt - gs) Σ p} (or {@code Σ q}) is added in double: over {@code t - s} itself, rows thousands of
+ * logits apart would lose the value to float rounding before their offsets cancel (FarApartRowsTest). Leaves the
  * maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum for both rows in
  * {@code k.loadedCheck}: {@link VectorPairLoad#nonFinite} of {@code Σ p(t - s)}, with no work of its own
  * in the loop (when it is not 0 the caller scans the rows and names the student's first non-finite value,
@@ -24,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code k.powerSum}, for the cross-entropy that takes its exponentials as {@code q^n}
  * ({@link VectorCrossEntropyTerm#fromPowers}), and with {@code k.loadSum} the student's logits into
  * {@code k.studentSum}, for that cross-entropy's label smoothing. With {@code k.loadDiff} it stores
- * {@code q (t - s)} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
+ * {@code q d} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
  * previous row's gradient has read {@code u} at the class.
  *
  * <p><b>Three loops, one per kind of objective</b> ({@link #plain}: KD, TVD, the JSD, DKD, LTKD;
@@ -76,6 +79,7 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
+        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -102,15 +106,17 @@ final class VectorPairLanes {
                 }
                 mxt = VectorRowKernel.larger(mxt, w);
                 mxs = VectorRowKernel.larger(mxs, v);
-                FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
-                FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
+                FloatVector wg = w.sub(vgt);
+                FloatVector vg = v.sub(vgs);
+                FloatVector a = VectorExp.expShifted(wg, vinv, vil);
+                FloatVector e = VectorExp.expShifted(vg, vinv, vil);
                 if (gb != null) {
                     FloatVector o = held
                             ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
                             : FloatVector.fromArray(S, g, j);
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
-                FloatVector d = w.sub(v);
+                FloatVector d = wg.sub(vg); // t - s relative to the guesses
                 a.intoArray(p, j);
                 e.intoArray(q, j);
                 azt = azt.add(a);
@@ -118,11 +124,13 @@ final class VectorPairLanes {
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
-            blockSums[4 * block] = azt.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 1] = azs.reduceLanes(VectorOperators.ADD);
+            float zt = azt.reduceLanes(VectorOperators.ADD);
+            float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 2] = pd;
-            blockSums[4 * block + 3] = -aqd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block] = zt;
+            blockSums[4 * block + 1] = zs;
+            blockSums[4 * block + 2] = pd + delta * zt;
+            blockSums[4 * block + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
             check += VectorPairLoad.nonFinite(pd);
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
@@ -158,6 +166,7 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
+        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -184,15 +193,17 @@ final class VectorPairLanes {
                 }
                 mxt = VectorRowKernel.larger(mxt, w);
                 mxs = VectorRowKernel.larger(mxs, v);
-                FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
-                FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
+                FloatVector wg = w.sub(vgt);
+                FloatVector vg = v.sub(vgs);
+                FloatVector a = VectorExp.expShifted(wg, vinv, vil);
+                FloatVector e = VectorExp.expShifted(vg, vinv, vil);
                 if (gb != null) {
                     FloatVector o = held
                             ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
                             : FloatVector.fromArray(S, g, j);
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
-                FloatVector d = w.sub(v);
+                FloatVector d = wg.sub(vg); // t - s relative to the guesses
                 e.mul(d).intoArray(u, j);
                 a.intoArray(p, j);
                 e.intoArray(q, j);
@@ -201,11 +212,13 @@ final class VectorPairLanes {
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
-            blockSums[4 * block] = azt.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 1] = azs.reduceLanes(VectorOperators.ADD);
+            float zt = azt.reduceLanes(VectorOperators.ADD);
+            float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 2] = pd;
-            blockSums[4 * block + 3] = -aqd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block] = zt;
+            blockSums[4 * block + 1] = zs;
+            blockSums[4 * block + 2] = pd + delta * zt;
+            blockSums[4 * block + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
             check += VectorPairLoad.nonFinite(pd);
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
@@ -252,6 +265,7 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
+        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -285,8 +299,10 @@ final class VectorPairLanes {
                 if (sums) {
                     avs = avs.add(v);
                 }
-                FloatVector a = VectorExp.expShifted(w.sub(vgt), vinv, vil);
-                FloatVector e = VectorExp.expShifted(v.sub(vgs), vinv, vil);
+                FloatVector wg = w.sub(vgt);
+                FloatVector vg = v.sub(vgs);
+                FloatVector a = VectorExp.expShifted(wg, vinv, vil);
+                FloatVector e = VectorExp.expShifted(vg, vinv, vil);
                 if (gb != null) {
                     FloatVector o;
                     if (pn > 0) {
@@ -306,7 +322,7 @@ final class VectorPairLanes {
                     }
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
-                FloatVector d = w.sub(v);
+                FloatVector d = wg.sub(vg); // t - s relative to the guesses
                 if (u != null) {
                     e.mul(d).intoArray(u, j);
                 }
@@ -323,11 +339,13 @@ final class VectorPairLanes {
                 apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
-            blockSums[4 * block] = azt.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 1] = azs.reduceLanes(VectorOperators.ADD);
+            float zt = azt.reduceLanes(VectorOperators.ADD);
+            float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
-            blockSums[4 * block + 2] = pd;
-            blockSums[4 * block + 3] = -aqd.reduceLanes(VectorOperators.ADD);
+            blockSums[4 * block] = zt;
+            blockSums[4 * block + 1] = zs;
+            blockSums[4 * block + 2] = pd + delta * zt;
+            blockSums[4 * block + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
             check += VectorPairLoad.nonFinite(pd);
             maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
             maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
@@ -388,17 +406,18 @@ final class VectorPairLanes {
             rowSum += v;
             zt += a;
             zs += e;
-            double d = (double) w - v;
+            double d = ((double) w - gt) - ((double) v - gs);
             pd += a * d;
             qd -= e * d;
             if (u != null) {
                 u[j] = (float) (e * d);
             }
         }
+        double delta = (double) gt - gs;
         blockSums[4 * block] = zt;
         blockSums[4 * block + 1] = zs;
-        blockSums[4 * block + 2] = pd;
-        blockSums[4 * block + 3] = qd;
+        blockSums[4 * block + 2] = pd + delta * zt;
+        blockSums[4 * block + 3] = qd - delta * zs;
         k.maxT = maxT;
         k.maxS = maxS;
         k.loadedCheck = check;

@@ -137,6 +137,8 @@ final class VectorPairLoad {
         }
         k.guessS = gs;
         k.guessT = gt;
+        k.refS = gs;
+        k.refT = gt;
         float boundS = ms;
         float boundT = mt;
         if (ex >= 0) {
@@ -148,9 +150,9 @@ final class VectorPairLoad {
                 int end = Math.min(up, j0 + RowKernel.BLOCK);
                 int at = 4 * (ex / RowKernel.BLOCK);
                 if (keep) {
-                    blockPairSums(k, j0, end, k.blockSums, at);
+                    blockPairSums(k, j0, end, gt, gs, k.blockSums, at);
                 } else {
-                    blockPairSums(k, j0, end, k.blockSums, at, tb, tt, sb, st);
+                    blockPairSums(k, j0, end, gt, gs, k.blockSums, at, tb, tt, sb, st);
                 }
             }
             if (keep) {
@@ -238,22 +240,26 @@ final class VectorPairLoad {
 
     /**
      * The sums of {@link VectorRowKernel#pairExps} over {@code [j0, end)} from {@code k}'s row buffers, into
-     * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}.
+     * {@code out[at..at+4)}: {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)}, {@code -Σ q(t - s)}, the last two
+     * over the logits relative to the shifts {@code ft} and {@code fs} of the exponentials, with
+     * {@code (ft - fs) Σ p} (or {@code Σ q}) added in double ({@link VectorPairLanes}).
      */
-    static void blockPairSums(VectorRowKernel k, int j0, int end, double[] out, int at) {
-        blockPairSums(k, j0, end, out, at, null, 0, null, 0);
+    static void blockPairSums(VectorRowKernel k, int j0, int end, float ft, float fs, double[] out, int at) {
+        blockPairSums(k, j0, end, ft, fs, out, at, null, 0, null, 0);
     }
 
     /**
      * {@link #blockPairSums} with the logits read from the batch's buffers {@code tb} and {@code sb} at
      * {@code tt} and {@code st} (null: from the row buffers).
      */
-    static void blockPairSums(VectorRowKernel k, int j0, int end, double[] out, int at, ByteBuffer tb, int tt,
-                              ByteBuffer sb, int st) {
+    static void blockPairSums(VectorRowKernel k, int j0, int end, float ft, float fs, double[] out, int at,
+                              ByteBuffer tb, int tt, ByteBuffer sb, int st) {
         float[] s = k.s;
         float[] t = k.t;
         float[] p = k.p;
         float[] q = k.q;
+        FloatVector vft = FloatVector.broadcast(S, ft);
+        FloatVector vfs = FloatVector.broadcast(S, fs);
         FloatVector azt = FloatVector.zero(S);
         FloatVector azs = FloatVector.zero(S);
         FloatVector apd = FloatVector.zero(S);
@@ -261,18 +267,23 @@ final class VectorPairLoad {
         for (int j = j0; j < end; j += L) {
             FloatVector a = FloatVector.fromArray(S, p, j);
             FloatVector b = FloatVector.fromArray(S, q, j);
-            FloatVector d = tb == null ? FloatVector.fromArray(S, t, j).sub(FloatVector.fromArray(S, s, j))
-                    : FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER)
-                            .sub(FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER));
+            FloatVector tv = tb == null ? FloatVector.fromArray(S, t, j)
+                    : FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
+            FloatVector sv = tb == null ? FloatVector.fromArray(S, s, j)
+                    : FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER);
+            FloatVector d = tv.sub(vft).sub(sv.sub(vfs));
             azt = azt.add(a);
             azs = azs.add(b);
             apd = a.fma(d, apd);
             aqd = b.fma(d, aqd);
         }
-        out[at] = azt.reduceLanes(VectorOperators.ADD);
-        out[at + 1] = azs.reduceLanes(VectorOperators.ADD);
-        out[at + 2] = apd.reduceLanes(VectorOperators.ADD);
-        out[at + 3] = -aqd.reduceLanes(VectorOperators.ADD);
+        float zt = azt.reduceLanes(VectorOperators.ADD);
+        float zs = azs.reduceLanes(VectorOperators.ADD);
+        double delta = (double) ft - fs;
+        out[at] = zt;
+        out[at + 1] = zs;
+        out[at + 2] = apd.reduceLanes(VectorOperators.ADD) + delta * zt;
+        out[at + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
     }
 
     /** The largest value of {@code x[0, c)} other than at class {@code ex}. */
@@ -296,6 +307,20 @@ final class VectorPairLoad {
             }
         }
         return g;
+    }
+
+    /**
+     * The reference logit of a copied row for the sums of {@code t - s} ({@link VectorRowKernel#pairExps}):
+     * the largest of its first {@value #GUESS_VALUES} values, as the load pass's guess, whose differences the
+     * load pass uses. Any finite value gives the same sums in exact arithmetic; in float, one near the row's
+     * values keeps {@code (t - rt) - (s - rs)} small, where the row maximum may stand far above them.
+     */
+    static float reference(float[] x, int c) {
+        float r = Float.NEGATIVE_INFINITY;
+        for (int j = 0, n = Math.min(c, GUESS_VALUES); j < n; j++) {
+            r = Math.max(r, x[j]);
+        }
+        return r;
     }
 
     /** Whether the exponentials shifted by {@code g} can stand for those shifted by the maximum. */

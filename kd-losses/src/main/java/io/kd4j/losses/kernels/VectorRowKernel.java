@@ -72,6 +72,9 @@ final class VectorRowKernel extends RowKernel {
     float guessT;
     float loadedMax;
     float loadedCheck;
+    /** The reference logits of the last {@link #pairExps} sums (the load pass's: its guesses). */
+    float refT;
+    float refS;
     /** {@link VectorPairLoad}'s sums per block of a row. */
     double[] blockSums = new double[0];
     /** The sums of the block that holds an excluded class ({@link #pairExps}). */
@@ -382,7 +385,9 @@ final class VectorRowKernel extends RowKernel {
 
     /**
      * Unnormalised softmax pair: {@code p = exp((t - mt) / T)}, {@code q = exp((s - ms) / T)}, except
-     * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}.
+     * at class {@code ex} (-1: none), where both are 0. Returns {zt, zs, Σ p(t - s), Σ q(s - t)}, the last
+     * two added up in float lanes over {@code (t - refT) - (s - refS)} ({@link VectorPairLoad#reference}) and
+     * completed in double ({@link VectorPairLanes}: rows far apart keep their precision).
      */
     double[] pairExps(int c, float ms, float mt, double tau, int ex) {
         if (presetSums) {
@@ -395,6 +400,11 @@ final class VectorRowKernel extends RowKernel {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vmt = FloatVector.broadcast(S, mt);
         FloatVector vms = FloatVector.broadcast(S, ms);
+        refT = VectorPairLoad.reference(t, c);
+        refS = VectorPairLoad.reference(s, c);
+        FloatVector vrt = FloatVector.broadcast(S, refT);
+        FloatVector vrs = FloatVector.broadcast(S, refS);
+        double delta = (double) refT - refS;
         double zt = 0;
         double zs = 0;
         double pd = 0;
@@ -412,7 +422,7 @@ final class VectorRowKernel extends RowKernel {
                 FloatVector b = VectorExp.exp(sv.sub(vms), vinv, vil);
                 a.intoArray(p, j);
                 b.intoArray(q, j);
-                FloatVector d = tv.sub(sv);
+                FloatVector d = tv.sub(vrt).sub(sv.sub(vrs)); // (refT - refS) Σ p is added in double
                 azt = azt.add(a);
                 azs = azs.add(b);
                 apd = a.fma(d, apd);
@@ -422,16 +432,18 @@ final class VectorRowKernel extends RowKernel {
                 // the excluded class counts as 0: this block's sums again without it
                 p[ex] = 0f;
                 q[ex] = 0f;
-                VectorPairLoad.blockPairSums(this, j0, end, exBlock, 0);
+                VectorPairLoad.blockPairSums(this, j0, end, refT, refS, exBlock, 0);
                 zt += exBlock[0];
                 zs += exBlock[1];
                 pd += exBlock[2];
                 qd += exBlock[3];
             } else {
-                zt += azt.reduceLanes(VectorOperators.ADD);
-                zs += azs.reduceLanes(VectorOperators.ADD);
-                pd += apd.reduceLanes(VectorOperators.ADD);
-                qd -= aqd.reduceLanes(VectorOperators.ADD);
+                float bt = azt.reduceLanes(VectorOperators.ADD);
+                float bs = azs.reduceLanes(VectorOperators.ADD);
+                zt += bt;
+                zs += bs;
+                pd += apd.reduceLanes(VectorOperators.ADD) + delta * bt;
+                qd -= aqd.reduceLanes(VectorOperators.ADD) + delta * bs;
             }
         }
         for (int j = up; j < c; j++) {
