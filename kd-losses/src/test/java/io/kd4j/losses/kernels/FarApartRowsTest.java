@@ -1,14 +1,9 @@
 package io.kd4j.losses.kernels;
 
-import io.kd4j.losses.api.LogitRows;
-import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Teacher and student rows that lie thousands of logits apart. A softmax does not see a row's offset, so
@@ -52,34 +47,16 @@ class FarApartRowsTest {
             double offset, double spread, boolean shifted) {
         // Given student rows at +offset and teacher rows at -offset/2 (row i: times 1 + i/7), either with noise
         // of their own or with the student's noise (rows that differ by a constant)
-        Random rnd = new Random(formula.hashCode() + classes);
-        double[] s = new double[ROWS * classes];
-        double[] t = new double[ROWS * classes];
-        for (int i = 0; i < ROWS; i++) {
-            double at = offset * (1 + i / 7.0);
-            for (int j = 0; j < classes; j++) {
-                double noise = spread * rnd.nextGaussian();
-                s[i * classes + j] = (float) (at + noise);
-                t[i * classes + j] = (float) (-at / 2 + (shifted ? noise : spread * rnd.nextGaussian()));
-            }
-        }
-        int[] labels = new int[ROWS];
-        for (int i = 0; i < ROWS; i++) {
-            labels[i] = (i * 131) % classes;
-        }
+        double[][] st = ReferenceCheck.offsetRows(new Random(formula.hashCode() + classes), ROWS, classes, offset,
+                spread, shifted);
+        double[] s = st[0];
+        double[] t = st[1];
+        int[] labels = ReferenceCheck.spreadLabels(ROWS, classes);
         Objective objective = Objective.parse(formula.replace("{g}", FusedDecoupledTest.groups(classes, true))
                 .replace("{r}", FusedDecoupledTest.ranges(classes)));
-        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, ROWS, classes, null,
-                DataType.DOUBLE, "test"), 2);
 
-        // When fused on float32 arrays
-        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, classes}, Float.NaN, DataType.FLOAT);
-        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow().evaluate(
-                DenseRows.of(Nd4j.create(s, new long[] {ROWS, classes}, DataType.DOUBLE).castTo(DataType.FLOAT)),
-                DenseRows.of(Nd4j.create(t, new long[] {ROWS, classes}, DataType.DOUBLE).castTo(DataType.FLOAT)),
-                labels, null, DenseRows.of(ga), 1.0 / ROWS);
-
-        // Then the value, the terms and every row's gradient equal the double reference
-        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, classes, true);
+        // When fused on float32 arrays, Then the value, the terms and every row's gradient equal the double
+        // reference
+        ReferenceCheck.assertFloat32MatchesReference(objective, s, t, labels, ROWS, classes);
     }
 }

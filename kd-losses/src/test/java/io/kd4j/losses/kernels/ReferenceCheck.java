@@ -5,8 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
+import io.kd4j.losses.catalogue.Objective;
 import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Shared checks of the kernel tests: a fused result against the reference path's {@link RowsResult}
@@ -107,5 +112,50 @@ final class ReferenceCheck {
             double tol = float32 ? 2e-5 * Math.max(1, Math.abs(e.getValue())) : 1e-10 * Math.max(1, Math.abs(e.getValue()));
             assertEquals(e.getValue(), got, tol, "term " + e.getKey());
         }
+    }
+
+    /**
+     * Rows far from 0: row {@code i} of the student at {@code offset (1 + i/7)} and of the teacher at minus
+     * half that, each plus Gaussian noise of standard deviation {@code spread} (the teacher's the student's
+     * own with {@code sharedNoise}), rounded to float; returns {student, teacher}.
+     */
+    static double[][] offsetRows(Random rnd, int n, int c, double offset, double spread, boolean sharedNoise) {
+        double[] s = new double[n * c];
+        double[] t = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            double at = offset * (1 + i / 7.0);
+            for (int j = 0; j < c; j++) {
+                double noise = spread * rnd.nextGaussian();
+                s[i * c + j] = (float) (at + noise);
+                t[i * c + j] = (float) (-at / 2 + (sharedNoise ? noise : spread * rnd.nextGaussian()));
+            }
+        }
+        return new double[][] {s, t};
+    }
+
+    /** Labels {@code 131 i mod c}: spread over the classes. */
+    static int[] spreadLabels(int n, int c) {
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = (i * 131) % c;
+        }
+        return labels;
+    }
+
+    /**
+     * Fuses {@code objective} on float32 copies of the rows {@code s} and {@code t} (double values that are
+     * floats) into a gradient array full of NaN, and checks value, terms and every row's gradient against
+     * the double reference on the same rows.
+     */
+    static void assertFloat32MatchesReference(Objective objective, double[] s, double[] t, int[] labels, int n,
+                                              int c) {
+        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, null,
+                DataType.DOUBLE, "test"), 2);
+        INDArray ga = Nd4j.valueArrayOf(new long[] {n, c}, Float.NaN, DataType.FLOAT);
+        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow().evaluate(
+                DenseRows.of(Nd4j.create(s, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT)),
+                DenseRows.of(Nd4j.create(t, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT)),
+                labels, null, DenseRows.of(ga), 1.0 / n);
+        assertMatches(ref, r, ga.data().asFloat(), null, null, n, c, true);
     }
 }

@@ -1,14 +1,9 @@
 package io.kd4j.losses.kernels;
 
-import io.kd4j.losses.api.LogitRows;
-import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The float32 vector kernel standardizes rows in float lanes ({@link VectorStandardized}), with the mean as
@@ -33,32 +28,15 @@ class StandardizedLanesTest {
             int classes, double offset, double spread) {
         // Given rows whose means lie far from 0 next to their spread, each row at its own offset (row i at
         // offset · (1 + i / 7), the teacher's at minus half that)
-        Random rnd = new Random(formula.hashCode() + classes);
-        double[] s = new double[ROWS * classes];
-        double[] t = new double[ROWS * classes];
-        for (int i = 0; i < ROWS; i++) {
-            double at = offset * (1 + i / 7.0);
-            for (int j = 0; j < classes; j++) {
-                s[i * classes + j] = (float) (at + spread * rnd.nextGaussian());
-                t[i * classes + j] = (float) (-at / 2 + spread * rnd.nextGaussian());
-            }
-        }
-        int[] labels = new int[ROWS];
-        for (int i = 0; i < ROWS; i++) {
-            labels[i] = (i * 131) % classes;
-        }
+        double[][] st = ReferenceCheck.offsetRows(new Random(formula.hashCode() + classes), ROWS, classes, offset,
+                spread, false);
+        double[] s = st[0];
+        double[] t = st[1];
+        int[] labels = ReferenceCheck.spreadLabels(ROWS, classes);
         Objective objective = Objective.parse(formula);
-        RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, ROWS, classes, null,
-                DataType.DOUBLE, "test"), 2);
 
-        // When fused on float32 arrays
-        INDArray ga = Nd4j.valueArrayOf(new long[] {ROWS, classes}, Float.NaN, DataType.FLOAT);
-        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow().evaluate(
-                DenseRows.of(Nd4j.create(s, new long[] {ROWS, classes}, DataType.DOUBLE).castTo(DataType.FLOAT)),
-                DenseRows.of(Nd4j.create(t, new long[] {ROWS, classes}, DataType.DOUBLE).castTo(DataType.FLOAT)),
-                labels, null, DenseRows.of(ga), 1.0 / ROWS);
-
-        // Then the value, the terms and every row's gradient equal the double reference
-        ReferenceCheck.assertMatches(ref, r, ga.data().asFloat(), null, null, ROWS, classes, true);
+        // When fused on float32 arrays, Then the value, the terms and every row's gradient equal the double
+        // reference
+        ReferenceCheck.assertFloat32MatchesReference(objective, s, t, labels, ROWS, classes);
     }
 }
