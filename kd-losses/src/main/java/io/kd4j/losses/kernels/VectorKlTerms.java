@@ -44,19 +44,22 @@ final class VectorKlTerms {
     /**
      * KL(q ‖ p); gradient gw q_j ((s_j - t_j)/T - lseS + lseT - KL), whose bracket is taken as
      * {@code ((s - rs) - (t - rt))/T + C} with {@code C = (rs - rt)/T + lseT - lseS - KL} in double, the
-     * logits relative to the reference logits of {@link VectorRowKernel#pairExps} ({@code k.refS},
-     * {@code k.refT}, near the rows' values): for rows thousands of logits apart, {@code s - t} and
-     * {@code lseT - lseS} are large and cancel, and in float would lose the bracket's precision
-     * (FarApartRowsTest). With the load pass's {@code x = q ((t - rt) - (s - rs))} in {@code u}
-     * ({@link #storesDiff}; its references are its guesses) the gradient is held as {@code (gw C / zs) q
-     * - (gw / (T zs)) x} for the next row's load pass; otherwise a pass over the row buffers writes it.
+     * logits relative to the reference logits of the sums {@link VectorRowKernel#pairExps} returns (the load
+     * pass's guesses, which it takes as the shifts, else {@link VectorPairLoad#reference}, near the rows'
+     * values): for rows thousands of logits apart, {@code s - t} and {@code lseT - lseS} are large and
+     * cancel, and in float would lose the bracket's precision (FarApartRowsTest). With the load pass's
+     * {@code x = q ((t - rt) - (s - rs))} in {@code u} ({@link #storesDiff}; its references are its guesses)
+     * the gradient is held as {@code (gw C / zs) q - (gw / (T zs)) x} for the next row's load pass; otherwise
+     * a pass over the row buffers writes it.
      */
     static double reverseKl(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
+        boolean preset = k.presetSums();
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         double shift = mt / tau + Math.log(z[0]) - ms / tau - Math.log(z[1]);
         double kl = z[3] / (tau * z[1]) + shift;
-        float rs = k.refS;
-        float rt = k.refT;
+        // else pairExps read the rows from the row buffers
+        float rs = preset ? ms : VectorPairLoad.reference(k.s, c);
+        float rt = preset ? mt : VectorPairLoad.reference(k.t, c);
         double inner0 = ((double) rs - rt) / tau + shift - kl;
         if (wantGrad && k.loadDiff && k.hold((float) (gw * inner0 / z[1]), k.u, (float) (-gw / (tau * z[1])))) {
             return kl;

@@ -137,8 +137,6 @@ final class VectorPairLoad {
         }
         k.guessS = gs;
         k.guessT = gt;
-        k.refS = gs;
-        k.refT = gt;
         float boundS = ms;
         float boundT = mt;
         if (ex >= 0) {

@@ -72,9 +72,6 @@ final class VectorRowKernel extends RowKernel {
     float guessT;
     float loadedMax;
     float loadedCheck;
-    /** The reference logits of the last {@link #pairExps} sums (the load pass's: its guesses). */
-    float refT;
-    float refS;
     /** {@link VectorPairLoad}'s sums per block of a row. */
     double[] blockSums = new double[0];
     /** The sums of the block that holds an excluded class ({@link #pairExps}). */
@@ -400,8 +397,8 @@ final class VectorRowKernel extends RowKernel {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vmt = FloatVector.broadcast(S, mt);
         FloatVector vms = FloatVector.broadcast(S, ms);
-        refT = VectorPairLoad.reference(t, c);
-        refS = VectorPairLoad.reference(s, c);
+        float refT = VectorPairLoad.reference(t, c);
+        float refS = VectorPairLoad.reference(s, c);
         FloatVector vrt = FloatVector.broadcast(S, refT);
         FloatVector vrs = FloatVector.broadcast(S, refS);
         double delta = (double) refT - refS;
