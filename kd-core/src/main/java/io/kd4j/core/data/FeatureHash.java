@@ -16,8 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>XXH64 reads 8 bytes (two floats) per step, with two multiplications, into four independent
  * accumulators. The FNV-1a of the bytes used before needed four serial multiplications per float;
  * with XXH64, attaching cached outputs to an epoch of 12,000 Fashion-MNIST images went from about 50 ms
- * to 15-31 ms (docs/performance.md). Cache files record their key function ({@code keys=xxh64});
- * files written with FNV-1a keys are refused and must be rebuilt.
+ * to 15-31 ms (docs/performance-log.md, "Where the cached epoch's time went"). Cache files record their
+ * key function ({@code keys=xxh64}); files written with FNV-1a keys are refused and must be rebuilt.
  *
  * <p>{@link #combine} chains hashes into a data fingerprint (FNV-1a over the eight bytes of each hash).
  */

@@ -27,7 +27,7 @@ import java.nio.ByteBuffer;
  * reads the row buffers: reverse KL (and the JSD at β = 1) and the rest read both, cross-entropy the
  * student's; so does a term that is not the pair term (it takes its own exponentials from both rows) and
  * every standardized term. Storing both rows into the row buffers costs about as much as reading them
- * from memory (docs/performance.md, "Kernel CPU time", eighth round). The load pass copies both rows or
+ * from memory (docs/performance-log.md, "Kernel CPU time", eighth round). The load pass copies both rows or
  * neither, one loop-invariant condition in its loop (with one condition per row, KD's kernel measured
  * slower: docs/performance.md).
  */

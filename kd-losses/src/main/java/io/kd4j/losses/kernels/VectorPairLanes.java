@@ -36,7 +36,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
  * out the branches that never ran; in one loop shared by every objective, a JVM that had also run reverse
  * KL or a cross-entropy with KD compiled their branches into KD's loop, and the kernels took 1.3 to 2.8
- * times as long as in a JVM of their own, KD 2.0 times (docs/performance.md, "Kernel CPU time").
+ * times as long as in a JVM of their own, KD 2.0 times (docs/performance-log.md, "Kernel CPU time").
  */
 final class VectorPairLanes {
     private static final VectorSpecies<Float> S = VectorRowKernel.S;

@@ -16,7 +16,7 @@ import jdk.incubator.vector.FloatVector;
  * not of the logits), and held as a sum of two floats ({@code hi + lo}), so that {@code x - mean} is as
  * close as in double ({@code (x - hi) - lo}); the sums in float lanes per block added up in double; the
  * z-scores as {@code (x - mean) · (1 / D)}. Through double copies and plain loops, as before, standardized
- * KD took 7 times KD's time at 2048 × 32000 (docs/performance.md, "Kernel CPU time", ninth round).
+ * KD took 7 times KD's time at 2048 × 32000 (docs/performance-log.md, "Kernel CPU time", ninth round).
  */
 final class VectorStandardized {
     private float[] zs = new float[0];

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorOperators;
  * a block of {@value RowKernel#BLOCK} values, each block's lanes added up into a double. A plain loop
  * {@code sum += x[j]} in double is one dependent chain of additions: a cross-entropy's label-smoothing sum
  * taken that way (with the rows' copies it needed) cost about 20 µs per row at 32,000 classes, about as much
- * as the rest of its row (docs/performance.md, "Kernel CPU time", ninth round).
+ * as the rest of its row (docs/performance-log.md, "Kernel CPU time", ninth round).
  */
 final class VectorSums {
     private VectorSums() {

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * sum these values are built from, is about {@code (t - s)} times {@code Σ p}, and the offsets cancel only
  * after it. Added up in float lanes as it is, it keeps about 7 significant digits of a number near the
  * offset: at 7,500 apart about 5e-4 of absolute error, where KL between rows of spread 2 is about 1 to 4
- * (docs/performance.md, "Kernel CPU time", tenth round). The kernels now add up
+ * (docs/performance-log.md, "Kernel CPU time", tenth round). The kernels now add up
  * {@code p ((t - r_t) - (s - r_s))}, the logits relative to reference values near them (the load pass's
  * guesses, or each row's largest of its first 16 values), and add {@code (r_t - r_s) Σ p} in double.
  * Reverse KL's gradient, {@code q ((s - t)/T + lseT - lseS - KL)}, has the same cancellation in float and is
