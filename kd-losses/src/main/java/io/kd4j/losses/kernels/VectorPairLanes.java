@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code k.blockSums} get {@code Σ p}, {@code Σ q}, {@code Σ p(t - s)} and {@code -Σ q(t - s)}; the last two
  * are added up in float lanes over {@code d = (t - gt) - (s - gs)}, the logits relative to the guesses, and
  * {@code (gt - gs) Σ p} (or {@code Σ q}) is added in double: over {@code t - s} itself, rows thousands of
- * logits apart would lose the value to float rounding before their offsets cancel (FarApartRowsTest). Leaves the
+ * logits apart would lose the value to float rounding before their offsets cancel (FarApartRowsTest). That
+ * {@code gt - gs} is taken after each block's loop from the broadcast guesses: held in a double across the
+ * loop it cost KD 1.05 times its time (docs/performance-log.md, "Kernel CPU time", eleventh round). Leaves the
  * maxima in {@code k.maxT} and {@code k.maxS} and one finiteness sum for both rows in
  * {@code k.loadedCheck}: {@link VectorPairLoad#nonFinite} of {@code Σ p(t - s)}, with no work of its own
  * in the loop (when it is not 0 the caller scans the rows and names the student's first non-finite value,
@@ -79,7 +81,6 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
-        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -127,6 +128,7 @@ final class VectorPairLanes {
             float zt = azt.reduceLanes(VectorOperators.ADD);
             float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
+            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (class comment)
             blockSums[4 * block] = zt;
             blockSums[4 * block + 1] = zs;
             blockSums[4 * block + 2] = pd + delta * zt;
@@ -166,7 +168,6 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
-        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -215,6 +216,7 @@ final class VectorPairLanes {
             float zt = azt.reduceLanes(VectorOperators.ADD);
             float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
+            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (class comment)
             blockSums[4 * block] = zt;
             blockSums[4 * block + 1] = zs;
             blockSums[4 * block + 2] = pd + delta * zt;
@@ -265,7 +267,6 @@ final class VectorPairLanes {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vgt = FloatVector.broadcast(S, gt);
         FloatVector vgs = FloatVector.broadcast(S, gs);
-        double delta = (double) gt - gs;
         float maxT = Float.NEGATIVE_INFINITY;
         float maxS = Float.NEGATIVE_INFINITY;
         float check = 0f;
@@ -342,6 +343,7 @@ final class VectorPairLanes {
             float zt = azt.reduceLanes(VectorOperators.ADD);
             float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
+            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (class comment)
             blockSums[4 * block] = zt;
             blockSums[4 * block + 1] = zs;
             blockSums[4 * block + 2] = pd + delta * zt;

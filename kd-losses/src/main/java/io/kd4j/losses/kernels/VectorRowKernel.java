@@ -401,7 +401,6 @@ final class VectorRowKernel extends RowKernel {
         float refS = VectorPairLoad.reference(s, c);
         FloatVector vrt = FloatVector.broadcast(S, refT);
         FloatVector vrs = FloatVector.broadcast(S, refS);
-        double delta = (double) refT - refS;
         double zt = 0;
         double zs = 0;
         double pd = 0;
@@ -439,6 +438,7 @@ final class VectorRowKernel extends RowKernel {
                 float bs = azs.reduceLanes(VectorOperators.ADD);
                 zt += bt;
                 zs += bs;
+                double delta = (double) refT - refS; // here, not held across the loop (VectorPairLanes)
                 pd += apd.reduceLanes(VectorOperators.ADD) + delta * bt;
                 qd -= aqd.reduceLanes(VectorOperators.ADD) + delta * bs;
             }
