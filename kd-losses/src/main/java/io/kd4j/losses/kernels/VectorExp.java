@@ -95,6 +95,20 @@ final class VectorExp {
         return e.blend(AT_FLOOR, low);
     }
 
+    /**
+     * The bits of {@code fl(d · invLog2e) + 1.5 · 2^23}, the first step of {@link #expShifted}'s exponential
+     * (the same expression, which C2 computes once): they grow with the argument (NaN and +inf above all), and
+     * for {@code |n| < 2^22} hold ({@link #integerPartOf}) its integer part {@code n} in {@code log2} units.
+     */
+    static IntVector integerPart(FloatVector d, FloatVector invLog2e) {
+        return (IntVector) d.fma(invLog2e, FloatVector.broadcast(S, ROUND)).reinterpretAsInts();
+    }
+
+    /** The integer part {@code n} that {@link #integerPart}'s bits hold ({@code MIN_VALUE} stays itself). */
+    static int integerPartOf(int bits) {
+        return bits == Integer.MIN_VALUE ? bits : bits - Float.floatToRawIntBits(ROUND);
+    }
+
     /** {@code inv · log2 e} rounded to float, the third argument of {@link #exp}. */
     static float log2e(float inv) {
         return (float) (inv * 1.4426950408889634); // log2(e)

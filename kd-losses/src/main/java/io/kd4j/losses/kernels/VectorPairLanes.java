@@ -32,7 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code q d} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
  * previous row's gradient has read {@code u} at the class.
  *
- * <p><b>Three loops, one per kind of objective</b> ({@link #plain}: KD, TVD, the JSD, DKD, LTKD;
+ * <p><b>Four loops, one per kind of objective</b> ({@link #plain}: DKD, LTKD, and KD, TVD or the JSD beside
+ * other terms; {@link VectorBoundedLanes#plain}: KD, TVD or the JSD alone, without the rows' maxima;
  * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a
  * cross-entropy with KD, or with label smoothing beside KD or DKD), each a method of its own, though
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
@@ -48,13 +49,18 @@ final class VectorPairLanes {
     private VectorPairLanes() {
     }
 
-    /** Both rows in one loop: the one for the kind of objective {@code k} is set up for, then the scalar tail. */
+    /**
+     * Both rows in one loop: the one for the kind of objective {@code k} is set up for ({@code bounded}:
+     * {@link VectorBoundedLanes}), then the scalar tail.
+     */
     static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
-                     float inv, int ex, boolean keep) {
+                     float inv, int ex, boolean keep, boolean bounded) {
         if (k.loadPower > 0 || k.loadSum || (k.lazy.active && k.lazy.n > 0)) {
             powers(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else if (k.loadDiff) {
             diff(k, tb, tt, sb, st, c, gt, gs, inv, keep);
+        } else if (bounded) {
+            VectorBoundedLanes.plain(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else {
             plain(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         }

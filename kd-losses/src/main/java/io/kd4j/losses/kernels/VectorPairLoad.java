@@ -125,7 +125,8 @@ final class VectorPairLoad {
         float gt = guess(tb, tt, c, ex);
         boolean keep = LoadedRows.readRows(b, pair);
         k.lazy.prepare(k.q); // a held gradient's added classes, before the loop overwrites q
-        VectorPairLanes.both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
+        boolean bounded = ex < 0 && VectorBoundedLanes.use(b, pair, k);
+        VectorPairLanes.both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep, bounded);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
         k.loaded.set(b, row, keep);
         float mt = k.maxT;
@@ -165,9 +166,14 @@ final class VectorPairLoad {
                 sums[m] += k.blockSums[4 * i + m];
             }
         }
-        boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv);
+        boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv)
+                && (!bounded || k.exponentMax <= VectorBoundedLanes.LIMIT_LOG2);
         if (!fits) {
             k.loaded.fill(k.t, k.s); // the terms take their exponentials from the row buffers again
+            if (bounded) { // that loop left the guesses (and the tail) in place of the maxima
+                k.maxT = VectorSums.max(k.t, c);
+                k.maxS = VectorSums.max(k.s, c);
+            }
         }
         return fits;
     }

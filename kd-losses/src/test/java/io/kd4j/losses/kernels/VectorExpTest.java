@@ -121,6 +121,40 @@ class VectorExpTest {
         assertEquals(Math.exp(VectorPairLoad.SHIFT_LIMIT), e[grid - 1], Math.exp(64) * RELATIVE, "exp(64)");
     }
 
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(floats = {1f, 4f})
+    void givenArgumentsAroundTheShiftLimit_whenTakingTheirIntegerParts_thenTheRoundedLog2UnitsAndTheLimitHolds(
+            float tau) {
+        // Given d with d / T from -3e6 to +3e6 (log2 units -4.3e6 to 4.3e6, beyond the 2^22 that the rounding
+        // constant's mantissa holds exactly), around VectorBoundedLanes' limit (91 log2 units = 63.08 natural
+        // units), and NaN and +inf
+        float[] args = {-3e6f, -1000f, -87.5f, -0.5f, 0f, 0.3466f, 63.0f, 63.4f, 63.43f, 63.5f, 64f, 64.1f, 88.8f, 1e4f,
+            3e6f};
+        float[] d = new float[args.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = args[i] * tau;
+        }
+        float il = VectorExp.log2e(1 / tau);
+        // When their integer parts are taken in lanes
+        int[] n = Lanes.integerParts(d, il);
+        // Then within ±2^22 each is d · (log2 e / T) rounded to the nearest integer (ties to even, as the
+        // float addition rounds), beyond it they still grow with d, and 91 is the last one whose argument
+        // stays within the shift limit
+        for (int i = 0; i < d.length; i++) {
+            double exact = Math.rint((double) (d[i] * il));
+            if (Math.abs(exact) < (1 << 22)) {
+                assertEquals(exact, n[i], 0.0, "integer part of " + args[i] + " at T = " + tau);
+            }
+            if (i > 0) {
+                assertTrue(n[i] >= n[i - 1], "not growing at " + args[i]);
+            }
+            boolean within = n[i] <= VectorBoundedLanes.LIMIT_LOG2;
+            assertTrue(!within || args[i] <= VectorPairLoad.SHIFT_LIMIT, "limit passes " + args[i]);
+        }
+        int[] bad = Lanes.integerParts(new float[] {Float.NaN, Float.POSITIVE_INFINITY}, il);
+        assertTrue(bad[0] > VectorBoundedLanes.LIMIT_LOG2 && bad[1] > VectorBoundedLanes.LIMIT_LOG2, "NaN, +inf");
+    }
+
     /** Each {@code e[i]} within {@link #RELATIVE} of {@code exp(max(fl(d[i] / T), EXP_FLOOR))} in double. */
     private static void assertWithinRounding(float[] d, float tau, float[] e) {
         float inv = 1 / tau;
@@ -145,6 +179,22 @@ class VectorExpTest {
 
         static float[] expShifted(float[] x, float inv) {
             return lanes(x, inv, true);
+        }
+
+        static int[] integerParts(float[] x, float il) {
+            int l = VectorRowKernel.L;
+            float[] padded = new float[(x.length + l - 1) / l * l];
+            System.arraycopy(x, 0, padded, 0, x.length);
+            int[] bits = new int[padded.length];
+            FloatVector vil = FloatVector.broadcast(VectorRowKernel.S, il);
+            for (int j = 0; j < padded.length; j += l) {
+                VectorExp.integerPart(FloatVector.fromArray(VectorRowKernel.S, padded, j), vil).intoArray(bits, j);
+            }
+            int[] n = new int[x.length];
+            for (int i = 0; i < n.length; i++) {
+                n[i] = VectorExp.integerPartOf(bits[i]);
+            }
+            return n;
         }
 
         private static float[] lanes(float[] x, float inv, boolean shifted) {
