@@ -8,10 +8,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link VectorPairLanes}' plain loop without the rows' maxima, for an objective whose only term is KD, TVD or
- * the JSD at {@code 0 < β < 1} ({@link #use}). There the maxima serve only to decide whether the exponentials
- * shifted by the guesses stand ({@link VectorPairLoad#fits}), and tracking them took about a tenth of KD's time
- * (two compares and two blends per 16 classes, and two vector registers in a loop that needs most of them:
+ * {@link VectorPairLanes}' plain loop without the rows' maxima, for an objective whose only term is KD, TVD,
+ * the JSD at {@code 0 < β < 1} or LTKD ({@link #use}). There the maxima serve only to decide whether the
+ * exponentials shifted by the guesses stand ({@link VectorPairLoad#fits}; LTKD takes its groups' maxima from
+ * the rows' copies when it needs them), and tracking them took about a tenth of KD's time (two compares and
+ * two blends per 16 classes, and two vector registers in a loop that needs most of them:
  * docs/performance-log.md, "Kernel CPU time", eleventh round). This loop keeps instead the largest integer
  * part {@code n} of the exponentials' arguments in {@code log2} units, which the exponential computes anyway
  * ({@link VectorExp#integerPart}, the same expression, so C2 computes it once): one integer maximum per row and
@@ -39,11 +40,11 @@ final class VectorBoundedLanes {
         }
         FusedTerm.Kind kind = b.terms[pair].kind();
         return kind == FusedTerm.Kind.SOFT_TARGET_KL || kind == FusedTerm.Kind.TOTAL_VARIATION
-                || kind == FusedTerm.Kind.GENERALIZED_JSD;
+                || kind == FusedTerm.Kind.GENERALIZED_JSD || kind == FusedTerm.Kind.LTKD;
     }
 
     /**
-     * {@link VectorPairLanes}' loop for KD, TVD and the JSD at {@code 0 < β < 1}, with the exponentials'
+     * {@link VectorPairLanes}' loop for KD, TVD, the JSD at {@code 0 < β < 1} and LTKD, with the exponentials'
      * integer parts in place of the rows' maxima ({@link #use}); leaves the guesses as {@code k.maxT} and
      * {@code k.maxS}, onto which the scalar tail adds its values.
      */

@@ -32,8 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code q d} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
  * previous row's gradient has read {@code u} at the class.
  *
- * <p><b>Four loops, one per kind of objective</b> ({@link #plain}: DKD, LTKD, and KD, TVD or the JSD beside
- * other terms; {@link VectorBoundedLanes#plain}: KD, TVD or the JSD alone, without the rows' maxima;
+ * <p><b>Four loops, one per kind of objective</b> ({@link #plain}: DKD, and KD, TVD, the JSD or LTKD beside
+ * other terms; {@link VectorBoundedLanes#plain}: KD, TVD, the JSD or LTKD alone, without the rows' maxima;
  * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a
  * cross-entropy with KD, or with label smoothing beside KD or DKD), each a method of its own, though
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
