@@ -48,8 +48,8 @@ final class VectorBoundedLanes {
      * integer parts in place of the rows' maxima ({@link #use}); leaves the guesses as {@code k.maxT} and
      * {@code k.maxS}, onto which the scalar tail adds its values.
      */
-    static void plain(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
-                              float gs, float inv, boolean keep) {
+    static void plain(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
+                      float inv, boolean keep) {
         float[] s = k.s;
         float[] q = k.q;
         float[] t = k.t;
@@ -112,7 +112,7 @@ final class VectorBoundedLanes {
             float zt = azt.reduceLanes(VectorOperators.ADD);
             float zs = azs.reduceLanes(VectorOperators.ADD);
             float pd = apd.reduceLanes(VectorOperators.ADD);
-            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (class comment)
+            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (VectorPairLanes)
             blockSums[4 * block] = zt;
             blockSums[4 * block + 1] = zs;
             blockSums[4 * block + 2] = pd + delta * zt;
