@@ -46,7 +46,8 @@ final class VectorBoundedLanes {
     /**
      * {@link VectorPairLanes}' loop for KD, TVD, the JSD at {@code 0 < β < 1} and LTKD, with the exponentials'
      * integer parts in place of the rows' maxima ({@link #use}); leaves the guesses as {@code k.maxT} and
-     * {@code k.maxS}, onto which the scalar tail adds its values.
+     * {@code k.maxS}, onto which the scalar tail adds its values, or {@code k.maxT = +inf} when an integer
+     * part is above {@link #LIMIT_LOG2}, so that {@link VectorPairLoad#fits} fails.
      */
     static void plain(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
                       float inv, boolean keep) {
@@ -120,9 +121,9 @@ final class VectorBoundedLanes {
             check += VectorPairLoad.nonFinite(pd);
             bits = Math.max(bits, mxn.reduceLanes(VectorOperators.MAX));
         }
-        k.maxT = gt;
+        // the guesses stand for the maxima, or a maximum of +inf makes VectorPairLoad.fits fail
+        k.maxT = VectorExp.integerPartOf(bits) <= LIMIT_LOG2 ? gt : Float.POSITIVE_INFINITY;
         k.maxS = gs;
-        k.exponentMax = VectorExp.integerPartOf(bits);
         k.loadedCheck = check;
         k.powerSum = 0;
         k.studentSum = 0;

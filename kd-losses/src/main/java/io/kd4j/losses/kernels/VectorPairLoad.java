@@ -166,8 +166,7 @@ final class VectorPairLoad {
                 sums[m] += k.blockSums[4 * i + m];
             }
         }
-        boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv)
-                && (!bounded || k.exponentMax <= VectorBoundedLanes.LIMIT_LOG2);
+        boolean fits = fits(boundT, gt, inv) && fits(boundS, gs, inv);
         if (!fits) {
             k.loaded.fill(k.t, k.s); // the terms take their exponentials from the row buffers again
             if (bounded) { // that loop left the guesses (and the tail) in place of the maxima

@@ -72,8 +72,6 @@ final class VectorRowKernel extends RowKernel {
     float guessT;
     float loadedMax;
     float loadedCheck;
-    /** {@link VectorBoundedLanes}' largest integer part of the exponentials' arguments. */
-    int exponentMax;
     /** {@link VectorPairLoad}'s sums per block of a row. */
     double[] blockSums = new double[0];
     /** The sums of the block that holds an excluded class ({@link #pairExps}). */
