@@ -32,10 +32,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code q d} into {@code k.u}, reverse KL's {@code x} ({@link VectorKlTerms#storesDiff}), after the
  * previous row's gradient has read {@code u} at the class.
  *
- * <p><b>Four loops, one per kind of objective</b> ({@link #plain}: DKD, and KD, TVD, the JSD or LTKD beside
- * other terms; {@link VectorBoundedLanes#plain}: KD, TVD, the JSD or LTKD alone, without the rows' maxima;
- * {@link #diff}: reverse KL and the JSD at β = 1, {@link VectorKlTerms#storesDiff}; {@link #powers}: a
- * cross-entropy with KD, or with label smoothing beside KD or DKD), each a method of its own, though
+ * <p><b>Loops by kind of objective</b> ({@link #plain}: a pair term beside other terms;
+ * {@link VectorBoundedLanes#plain}: a pair term alone, without the rows' maxima;
+ * {@link VectorBoundedLanes#diff}: reverse KL or the JSD at β = 1 alone, {@link VectorKlTerms#storesDiff};
+ * {@link #powers}: a cross-entropy with KD, or with label smoothing beside KD or DKD), each a method of its own, though
  * {@link #powers} alone could run them all. C2 compiles a method from its own branch profile and leaves
  * out the branches that never ran; in one loop shared by every objective, a JVM that had also run reverse
  * KL or a cross-entropy with KD compiled their branches into KD's loop, and the kernels took 1.3 to 2.8
@@ -57,8 +57,8 @@ final class VectorPairLanes {
                      float inv, int ex, boolean keep, boolean bounded) {
         if (k.loadPower > 0 || k.loadSum || (k.lazy.active && k.lazy.n > 0)) {
             powers(k, tb, tt, sb, st, c, gt, gs, inv, keep);
-        } else if (k.loadDiff) {
-            diff(k, tb, tt, sb, st, c, gt, gs, inv, keep);
+        } else if (k.loadDiff) { // one term (VectorKlTerms.storesDiff), so bounded
+            VectorBoundedLanes.diff(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else if (bounded) {
             VectorBoundedLanes.plain(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else {
@@ -151,97 +151,9 @@ final class VectorPairLanes {
     }
 
     /**
-     * {@link #plain} that also stores reverse KL's {@code q (t - s)} into {@code k.u}, after the previous row's
-     * gradient has read it.
-     */
-    private static void diff(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
-                             float gs, float inv, boolean keep) {
-        float[] s = k.s;
-        float[] q = k.q;
-        float[] t = k.t;
-        float[] p = k.p;
-        float[] g = k.g;
-        float[] u = k.u;
-        ByteBuffer gb = k.flushTo;
-        int ga = k.flushAt;
-        LazyGradient lazy = k.lazy;
-        boolean held = lazy.active;
-        float[] fq = held ? q : g;
-        int[] lazyGroups = held ? lazy.blockGroup : null;
-        double[] blockSums = k.blockSums;
-        int up = S.loopBound(c);
-        FloatVector vinv = FloatVector.broadcast(S, inv);
-        FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
-        FloatVector vgt = FloatVector.broadcast(S, gt);
-        FloatVector vgs = FloatVector.broadcast(S, gs);
-        float maxT = Float.NEGATIVE_INFINITY;
-        float maxS = Float.NEGATIVE_INFINITY;
-        float check = 0f;
-        int block = 0;
-        for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
-            int end = Math.min(up, j0 + RowKernel.BLOCK);
-            // the formula's x and constants in this block: LTKD's per group, or the row buffer g (-1)
-            int gi = lazyGroups == null ? 3 : lazyGroups[block];
-            float[] fx = !held || gi < 0 ? g : lazy.x;
-            FloatVector vkq = FloatVector.broadcast(S, !held ? 1f : gi == 3 ? lazy.kq : gi < 0 ? 0f : lazy.groupKq[gi]);
-            FloatVector vkx = FloatVector.broadcast(S, !held ? 0f : gi == 3 ? lazy.kx : gi < 0 ? 1f : lazy.groupKx[gi]);
-            FloatVector mxt = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            FloatVector mxs = mxt;
-            FloatVector azt = FloatVector.zero(S);
-            FloatVector azs = FloatVector.zero(S);
-            FloatVector apd = FloatVector.zero(S);
-            FloatVector aqd = FloatVector.zero(S);
-            for (int j = j0; j < end; j += L) {
-                FloatVector w = FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
-                FloatVector v = FloatVector.fromByteBuffer(S, sb, 4 * (st + j), ORDER);
-                if (keep) {
-                    w.intoArray(t, j);
-                    v.intoArray(s, j);
-                }
-                mxt = VectorRowKernel.larger(mxt, w);
-                mxs = VectorRowKernel.larger(mxs, v);
-                FloatVector wg = w.sub(vgt);
-                FloatVector vg = v.sub(vgs);
-                FloatVector a = VectorExp.expShifted(wg, vinv, vil);
-                FloatVector e = VectorExp.expShifted(vg, vinv, vil);
-                if (gb != null) {
-                    FloatVector o = held
-                            ? FloatVector.fromArray(S, fx, j).fma(vkx, FloatVector.fromArray(S, fq, j).mul(vkq))
-                            : FloatVector.fromArray(S, g, j);
-                    o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
-                }
-                FloatVector d = wg.sub(vg); // t - s relative to the guesses
-                e.mul(d).intoArray(u, j);
-                a.intoArray(p, j);
-                e.intoArray(q, j);
-                azt = azt.add(a);
-                azs = azs.add(e);
-                apd = a.fma(d, apd);
-                aqd = e.fma(d, aqd);
-            }
-            float zt = azt.reduceLanes(VectorOperators.ADD);
-            float zs = azs.reduceLanes(VectorOperators.ADD);
-            float pd = apd.reduceLanes(VectorOperators.ADD);
-            double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (class comment)
-            blockSums[4 * block] = zt;
-            blockSums[4 * block + 1] = zs;
-            blockSums[4 * block + 2] = pd + delta * zt;
-            blockSums[4 * block + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
-            check += VectorPairLoad.nonFinite(pd);
-            maxT = Math.max(maxT, mxt.reduceLanes(VectorOperators.MAX));
-            maxS = Math.max(maxS, mxs.reduceLanes(VectorOperators.MAX));
-        }
-        k.maxT = maxT;
-        k.maxS = maxS;
-        k.loadedCheck = check;
-        k.powerSum = 0;
-        k.studentSum = 0;
-    }
-
-    /**
      * The loop for every kind of objective: with {@code k.loadPower > 0}, or a held formula with a power,
      * the cross-entropy's {@code Σ q^n} and the formula's {@code kn q^n + off}; with {@code k.loadSum} its
-     * {@code Σ s}; also reverse KL's {@code q (t - s)}, though {@link #diff} has that.
+     * {@code Σ s}; also reverse KL's {@code q (t - s)}, though {@link VectorBoundedLanes#diff} has that.
      */
     private static void powers(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                                float gs, float inv, boolean keep) {

@@ -125,7 +125,7 @@ final class VectorPairLoad {
         float gt = guess(tb, tt, c, ex);
         boolean keep = LoadedRows.readRows(b, pair);
         k.lazy.prepare(k.q); // a held gradient's added classes, before the loop overwrites q
-        boolean bounded = ex < 0 && VectorBoundedLanes.use(b, pair, k);
+        boolean bounded = VectorBoundedLanes.use(b);
         VectorPairLanes.both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep, bounded);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
         k.loaded.set(b, row, keep);
