@@ -36,16 +36,16 @@ final class VectorBoundedLanes {
     }
 
     /**
-     * Whether the load pass of batch {@code b} runs these loops: an objective of one term (the pair term
-     * {@link VectorPairLoad#pairTerm} found), so no cross-entropy's powers or sums.
+     * Whether the load pass of batch {@code b} runs {@link #plain} or {@link #diff}: an objective of one term
+     * (the pair term {@link VectorPairLoad#pairTerm} found), so no cross-entropy's powers or sums.
      */
     static boolean use(Batch b) {
         return b.terms.length == 1;
     }
 
     /**
-     * {@link VectorPairLanes}' plain loop with the exponentials' integer parts in place of the rows' maxima ({@link #use}); leaves the guesses as {@code k.maxT} and
-     * {@code k.maxS}, onto which the scalar tail adds its values, or {@code k.maxT = +inf} when an integer
+     * {@link VectorPairLanes}' plain loop with the exponentials' integer parts in place of the rows' maxima
+     * ({@link #use}); leaves the guesses as {@code k.maxT} and {@code k.maxS}, onto which the scalar tail adds its values, or {@code k.maxT = +inf} when an integer
      * part is above {@link #LIMIT_LOG2}, so that {@link VectorPairLoad#fits} fails.
      */
     static void plain(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,

@@ -50,21 +50,28 @@ final class VectorPairLanes {
     }
 
     /**
-     * Both rows in one loop: the one for the kind of objective {@code k} is set up for ({@code bounded}:
-     * {@link VectorBoundedLanes}), then the scalar tail.
+     * Both rows in one loop, the one for the kind of objective of batch {@code b} that {@code k} is set up
+     * for, then the scalar tail.
+     *
+     * @return whether the loop was one of {@link VectorBoundedLanes}', which leave the guesses (or +inf) in
+     *         place of the rows' maxima
      */
-    static void both(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
-                     float inv, int ex, boolean keep, boolean bounded) {
+    static boolean both(VectorRowKernel k, Batch b, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c,
+                        float gt, float gs, float inv, int ex, boolean keep) {
+        boolean bounded = false;
         if (k.loadPower > 0 || k.loadSum || (k.lazy.active && k.lazy.n > 0)) {
             powers(k, tb, tt, sb, st, c, gt, gs, inv, keep);
-        } else if (k.loadDiff) { // one term (VectorKlTerms.storesDiff), so bounded
+        } else if (k.loadDiff) { // one term (VectorKlTerms.storesDiff)
+            bounded = true;
             VectorBoundedLanes.diff(k, tb, tt, sb, st, c, gt, gs, inv, keep);
-        } else if (bounded) {
+        } else if (VectorBoundedLanes.use(b)) {
+            bounded = true;
             VectorBoundedLanes.plain(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         } else {
             plain(k, tb, tt, sb, st, c, gt, gs, inv, keep);
         }
         tail(k, tb, tt, sb, st, c, gt, gs, inv, ex);
+        return bounded;
     }
 
     /** The loop without a cross-entropy's powers and without reverse KL's {@code q (t - s)}. */

@@ -125,8 +125,7 @@ final class VectorPairLoad {
         float gt = guess(tb, tt, c, ex);
         boolean keep = LoadedRows.readRows(b, pair);
         k.lazy.prepare(k.q); // a held gradient's added classes, before the loop overwrites q
-        boolean bounded = VectorBoundedLanes.use(b);
-        VectorPairLanes.both(k, tb, tt, sb, st, c, gt, gs, inv, ex, keep, bounded);
+        boolean bounded = VectorPairLanes.both(k, b, tb, tt, sb, st, c, gt, gs, inv, ex, keep);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
         k.loaded.set(b, row, keep);
         float mt = k.maxT;
