@@ -45,8 +45,9 @@ final class VectorBoundedLanes {
 
     /**
      * {@link VectorPairLanes}' plain loop with the exponentials' integer parts in place of the rows' maxima
-     * ({@link #use}); leaves the guesses as {@code k.maxT} and {@code k.maxS}, onto which the scalar tail adds its values, or {@code k.maxT = +inf} when an integer
-     * part is above {@link #LIMIT_LOG2}, so that {@link VectorPairLoad#fits} fails.
+     * ({@link #use}); leaves the guesses as {@code k.maxT} and {@code k.maxS}, onto which the scalar tail
+     * adds its values, or {@code k.maxT = +inf} when an integer part is above {@link #LIMIT_LOG2}, so that
+     * {@link VectorPairLoad#fits} fails.
      */
     static void plain(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
                       float inv, boolean keep) {
@@ -133,7 +134,7 @@ final class VectorBoundedLanes {
      * gradient has read it: {@link VectorPairLanes}' {@code diff} loop without the rows' maxima.
      */
     static void diff(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
-                      float inv, boolean keep) {
+                     float inv, boolean keep) {
         float[] s = k.s;
         float[] q = k.q;
         float[] t = k.t;
