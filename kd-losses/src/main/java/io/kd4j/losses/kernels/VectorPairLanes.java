@@ -160,7 +160,8 @@ final class VectorPairLanes {
     /**
      * The loop for every kind of objective: with {@code k.loadPower > 0}, or a held formula with a power,
      * the cross-entropy's {@code Σ q^n} and the formula's {@code kn q^n + off}; with {@code k.loadSum} its
-     * {@code Σ s}; also reverse KL's {@code q (t - s)}, though {@link VectorBoundedLanes#diff} has that.
+     * {@code Σ s}. Reverse KL's {@code q (t - s)} is not among them: it is stored only for an objective of one
+     * term ({@link VectorKlTerms#storesDiff}), which this loop never serves.
      */
     private static void powers(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt,
                                float gs, float inv, boolean keep) {
@@ -179,9 +180,8 @@ final class VectorPairLanes {
         int pn = held ? lazy.n : 0;
         FloatVector vkn = FloatVector.broadcast(S, held ? lazy.kn : 0f);
         FloatVector voff = FloatVector.broadcast(S, held ? lazy.off : 0f);
-        // a cross-entropy's Σ q^n, taken from this row's student exponentials; reverse KL's q (t - s)
+        // a cross-entropy's Σ q^n, taken from this row's student exponentials
         int cn = k.loadPower;
-        float[] u = k.loadDiff ? k.u : null;
         double zn = 0;
         // a cross-entropy's Σ s, for its label smoothing
         boolean sums = k.loadSum;
@@ -249,9 +249,6 @@ final class VectorPairLanes {
                     o.intoByteBuffer(gb, 4 * (ga + j), ORDER);
                 }
                 FloatVector d = wg.sub(vg); // t - s relative to the guesses
-                if (u != null) {
-                    e.mul(d).intoArray(u, j);
-                }
                 a.intoArray(p, j);
                 e.intoArray(q, j);
                 if (cn > 0) {
