@@ -67,6 +67,8 @@ public class KernelBench {
             case "CEls+KD" -> "0.1*CrossEntropy(labelSmoothing=0.1) + 0.9*SoftTargetKl(temperature=4.0)";
             case "CEls+DKD" -> "CrossEntropy(labelSmoothing=0.1) + Dkd(temperature=4.0, targetWeight=1.0, "
                     + "nonTargetWeight=8.0, warmupEpochs=1.0)";
+            // LTKD without its rebalancing pass over the teacher: the difference is that pass's share
+            case "LTKDnr" -> "Ltkd(temperature=4.0, rebalance=false, classGroups=" + Shapes.thirds(classes) + ")";
             case "KDstd" -> "SoftTargetKl(temperature=2.0, standardize=true)";
             case "DKDstd" -> "Dkd(temperature=2.0, targetWeight=1.0, nonTargetWeight=8.0, warmupEpochs=1.0, "
                     + "standardize=true)";
@@ -96,7 +98,7 @@ public class KernelBench {
                 oneHot.putScalar(i, labels[i], 1.0);
             }
         }
-        if (loss.equals("LTKD")) {
+        if (loss.startsWith("LTKD")) {
             groups = Shapes.thirdsMatrix(c);
         }
         teacherRows = DenseRows.of(teacher);

@@ -129,8 +129,8 @@ final class VectorLtkdTerm {
 
     /**
      * {@link #teacherGroupMasses} of a row whose exponentials {@link VectorSingleLoad#loadTeachers} left in
-     * {@code x} (block sums in {@code slot}), shifted by {@code guess}; if they do not stand for the row's
-     * ({@code max}), from the row's copy in {@code k.t}.
+     * {@code x} (block sums in {@code slot}), shifted by {@code guess}; if they do not stand ({@code max}
+     * fails {@link VectorPairLoad#fits}), from the row's copy in {@code k.t} with the row's maximum.
      */
     private static void rowMasses(VectorRowKernel k, DenseRows teacher, int row, int c, float max, float guess,
                                   float inv, float[] x, int slot, FusedTerm term, double[] out, int at) {
@@ -138,7 +138,7 @@ final class VectorLtkdTerm {
             teacherGroupMasses(k, teacher, row, c, guess, x, slot, term, out, at);
         } else {
             teacher.read(row, k.t);
-            teacherGroupMasses(k, teacher, row, c, max, null, 0, term, out, at);
+            teacherGroupMasses(k, teacher, row, c, VectorSums.max(k.t, c), null, 0, term, out, at);
         }
     }
 

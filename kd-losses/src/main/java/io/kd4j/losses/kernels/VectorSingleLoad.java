@@ -8,6 +8,7 @@ import static io.kd4j.losses.kernels.VectorPairLoad.nonFinite;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorSingleLoad {
     private static final VectorSpecies<Float> S = VectorRowKernel.S;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final int L = VectorRowKernel.L;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
@@ -158,8 +160,9 @@ final class VectorSingleLoad {
      * chains of exponentials per iteration): stores {@code exp((t - g) / T)} of {@code row} into {@code k.p}
      * and of {@code next} into {@code k.q}, each shifted by its own guess, with their sums per block of
      * {@value RowKernel#BLOCK} values in slots 0 and 1 of {@code k.blockSums}. Copies neither row. Leaves
-     * {@code row}'s guess and maximum in {@code k.guessT} and {@code k.maxT}, {@code next}'s in
-     * {@code k.guessS} and {@code k.maxS}. A non-finite value is an error naming it ({@code row}'s first).
+     * {@code row}'s guess in {@code k.guessT} and {@code next}'s in {@code k.guessS}; in {@code k.maxT} and
+     * {@code k.maxS} a value that passes {@link VectorPairLoad#fits} exactly when the exponentials stand
+     * (see {@link #two}). A non-finite value is an error naming it ({@code row}'s first).
      */
     static void loadTeachers(VectorRowKernel k, Batch b, int row, int next, int c, double tau) {
         ByteBuffer bytes = b.teacher.bytes();
@@ -179,7 +182,16 @@ final class VectorSingleLoad {
         }
     }
 
-    /** The loop of {@link #loadTeachers}: the rows at float indices {@code a1} and {@code a2} of {@code bytes}. */
+    /**
+     * The loop of {@link #loadTeachers}: the rows at float indices {@code a1} and {@code a2} of {@code bytes}.
+     * Like {@link VectorBoundedLanes}, it keeps the largest integer part of the exponentials' arguments in
+     * {@code log2} units ({@link VectorExp#integerPart}, which the exponential computes anyway), one register
+     * for both rows, instead of the rows' maxima, which serve here only to decide whether the guessed shifts
+     * stand: with every integer part at most {@link VectorBoundedLanes#LIMIT_LOG2} the guesses are left as
+     * {@code k.maxT} and {@code k.maxS} (the scalar tail adds its values), else both are {@code +inf}, so that
+     * {@link VectorPairLoad#fits} fails and both rows take their maxima from their copies (the results do not
+     * depend on the path).
+     */
     private static void two(VectorRowKernel k, ByteBuffer bytes, int a1, int a2, int c, float g1, float g2,
                             float inv) {
         float[] p = k.p;
@@ -190,25 +202,25 @@ final class VectorSingleLoad {
         FloatVector vil = FloatVector.broadcast(S, VectorExp.log2e(inv));
         FloatVector vg1 = FloatVector.broadcast(S, g1);
         FloatVector vg2 = FloatVector.broadcast(S, g2);
-        float max1 = Float.NEGATIVE_INFINITY;
-        float max2 = Float.NEGATIVE_INFINITY;
+        int bits = Integer.MIN_VALUE;
         float check = 0f;
         int block = 0;
         for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
-            FloatVector m1 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            FloatVector m2 = m1;
+            IntVector mxn = IntVector.broadcast(I, Integer.MIN_VALUE);
             FloatVector bad = FloatVector.zero(S);
             FloatVector z1 = FloatVector.zero(S);
             FloatVector z2 = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (a1 + j), ORDER);
                 FloatVector w = FloatVector.fromByteBuffer(S, bytes, 4 * (a2 + j), ORDER);
-                m1 = VectorRowKernel.larger(m1, v);
-                m2 = VectorRowKernel.larger(m2, w);
                 bad = bad.add(v).add(w);
-                FloatVector e = VectorExp.expShifted(v.sub(vg1), vinv, vil);
-                FloatVector f = VectorExp.expShifted(w.sub(vg2), vinv, vil);
+                FloatVector vg = v.sub(vg1);
+                FloatVector wg = w.sub(vg2);
+                mxn = mxn.lanewise(VectorOperators.MAX, VectorExp.integerPart(vg, vil))
+                        .lanewise(VectorOperators.MAX, VectorExp.integerPart(wg, vil));
+                FloatVector e = VectorExp.expShifted(vg, vinv, vil);
+                FloatVector f = VectorExp.expShifted(wg, vinv, vil);
                 e.intoArray(p, j);
                 f.intoArray(q, j);
                 z1 = z1.add(e);
@@ -216,10 +228,12 @@ final class VectorSingleLoad {
             }
             blockSums[4 * block] = z1.reduceLanes(VectorOperators.ADD);
             blockSums[4 * block + 1] = z2.reduceLanes(VectorOperators.ADD);
-            max1 = Math.max(max1, m1.reduceLanes(VectorOperators.MAX));
-            max2 = Math.max(max2, m2.reduceLanes(VectorOperators.MAX));
+            bits = Math.max(bits, mxn.reduceLanes(VectorOperators.MAX));
             check += nonFinite(bad.reduceLanes(VectorOperators.ADD));
         }
+        boolean stand = VectorExp.integerPartOf(bits) <= VectorBoundedLanes.LIMIT_LOG2;
+        float max1 = stand ? g1 : Float.POSITIVE_INFINITY;
+        float max2 = stand ? g2 : Float.POSITIVE_INFINITY;
         double z1 = 0;
         double z2 = 0;
         for (int j = up; j < c; j++) {

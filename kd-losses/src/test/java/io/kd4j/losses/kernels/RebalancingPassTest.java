@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link RowKernel#groupMasses(Batch, int, int, FusedTerm, double[])}): the float32 vector kernel reads
  * both rows of an off-heap teacher in one loop ({@link VectorSingleLoad#loadTeachers}), a chunk's last valid
  * row alone. These batches give the two places of a pair rows of every kind: rows whose maximum is far
- * above their guessed shift (the row's masses are taken again from its copy), rows with a group whose
+ * above their guessed shift, in the vector loop or in its scalar tail (the row's masses are taken again
+ * from its copy), rows with a group whose
  * sum is too small for the shared shift (each group takes its own maximum), and masked rows between them,
  * which shift the pairs. Every row's masses differ (a head bias per row), so masses given to the wrong row
  * move the batch means and the result. In the default (scalar) execution the same cases check the scalar
@@ -50,7 +51,8 @@ class RebalancingPassTest {
     void givenRowsOfEveryKindInBothPlacesOfAPair_whenLtkdIsFused_thenValueAndGradientEqualTheReferencePath(
             int c, String groupKind, String maskKind, String storage) {
         // Given teacher rows with a head bias of their own; every fifth row with its maximum 500 above the
-        // rest (after the guess window), every seventh with its tail 200 T below the rest
+        // rest in the scalar tail, every eleventh 300 above it at class 20 (after the guess window, inside
+        // the vector loop), every seventh with its tail 200 T below the rest
         Random rnd = new Random(c * 31L + groupKind.hashCode() + maskKind.hashCode());
         double[] s = ReferenceCheck.logits(rnd, ROWS * c, true, 3);
         double[] t = ReferenceCheck.logits(rnd, ROWS * c, true, 3);
@@ -68,6 +70,9 @@ class RebalancingPassTest {
             }
             if (i % 5 == 4) {
                 t[i * c + c - 2] = 500;
+            }
+            if (i % 11 == 6) {
+                t[i * c + 20] = 300;
             }
         }
         boolean[] valid = mask(maskKind);
