@@ -144,7 +144,15 @@ final class LazyGradient {
 
     /** Writes the held gradient of {@code c} classes into {@code g} and holds none. */
     void writeInto(float[] g, float[] q, int c) {
-        for (int j = 0; j < c; j++) {
+        writeInto(g, q, 0, c);
+    }
+
+    /**
+     * {@link #writeInto(float[], float[], int)} with the classes before {@code from} already evaluated into
+     * {@code g} ({@link VectorHeldGradient}): the rest, then the additions.
+     */
+    void writeInto(float[] g, float[] q, int from, int c) {
+        for (int j = from; j < c; j++) {
             g[j] = base(q, j);
         }
         for (int i = 0; i < count; i++) {

@@ -256,7 +256,7 @@ final class VectorRowKernel extends RowKernel {
         loaded.set(null, 0, true); // holds no batch past its chunk
         if (pendingRow >= 0) {
             if (lazy.active) {
-                lazy.writeInto(g, q, pendingBatch.classes);
+                VectorHeldGradient.writeInto(lazy, g, q, pendingBatch.classes);
             }
             pendingBatch.grad.write(pendingRow, g);
             pendingRow = -1;
