@@ -131,14 +131,16 @@ final class VectorBoundedLanes {
 
     /**
      * {@link #plain} that also stores reverse KL's {@code q (t - s)} into {@code k.u}, after the previous row's
-     * gradient has read it: {@link VectorPairLanes}' {@code diff} loop without the rows' maxima.
+     * gradient has read it, and not the teacher's exponentials into {@code k.p}: reverse KL alone holds its
+     * gradient as {@code kq q + kx u} and takes its value from the block sums ({@link VectorKlTerms#reverseKl}),
+     * and a row whose exponentials do not stand takes them again from its copies. Three stores per vector
+     * were one more than KD's loop has.
      */
     static void diff(VectorRowKernel k, ByteBuffer tb, int tt, ByteBuffer sb, int st, int c, float gt, float gs,
                      float inv, boolean keep) {
         float[] s = k.s;
         float[] q = k.q;
         float[] t = k.t;
-        float[] p = k.p;
         float[] g = k.g;
         float[] u = k.u;
         ByteBuffer gb = k.flushTo;
@@ -166,7 +168,6 @@ final class VectorBoundedLanes {
             IntVector mxn = IntVector.broadcast(I, Integer.MIN_VALUE);
             FloatVector azt = FloatVector.zero(S);
             FloatVector azs = FloatVector.zero(S);
-            FloatVector apd = FloatVector.zero(S);
             FloatVector aqd = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector w = FloatVector.fromByteBuffer(S, tb, 4 * (tt + j), ORDER);
@@ -189,22 +190,20 @@ final class VectorBoundedLanes {
                 }
                 FloatVector d = wg.sub(vg); // t - s relative to the guesses
                 e.mul(d).intoArray(u, j);
-                a.intoArray(p, j);
-                e.intoArray(q, j);
+                e.intoArray(q, j); // not p: the held gradient takes q and u, the value the sums
                 azt = azt.add(a);
                 azs = azs.add(e);
-                apd = a.fma(d, apd);
                 aqd = e.fma(d, aqd);
             }
             float zt = azt.reduceLanes(VectorOperators.ADD);
             float zs = azs.reduceLanes(VectorOperators.ADD);
-            float pd = apd.reduceLanes(VectorOperators.ADD);
+            float qd = aqd.reduceLanes(VectorOperators.ADD);
             double delta = (double) vgt.lane(0) - vgs.lane(0); // gt - gs, after the loop (VectorPairLanes)
             blockSums[4 * block] = zt;
             blockSums[4 * block + 1] = zs;
-            blockSums[4 * block + 2] = pd + delta * zt;
-            blockSums[4 * block + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
-            check += VectorPairLoad.nonFinite(pd);
+            blockSums[4 * block + 2] = 0; // Σ p (t - s), which reverse KL does not take
+            blockSums[4 * block + 3] = -(qd + delta * zs);
+            check += VectorPairLoad.nonFinite(qd); // q > 0, so a non-finite t - s makes it non-finite
             bits = Math.max(bits, mxn.reduceLanes(VectorOperators.MAX));
         }
         // the guesses stand for the maxima, or a maximum of +inf makes VectorPairLoad.fits fail

@@ -167,7 +167,12 @@ class LoadedRowsTest {
         "TotalVariation(temperature=1.0), 199, 999, student_logits, -Infinity",
         "'GeneralizedJsd(teacherMixWeight=0.0, temperature=2.0)', 0, 2047, teacher_logits, NaN",
         "'GeneralizedJsd(teacherMixWeight=0.4, temperature=2.0)', 88, 5, student_logits, NaN",
-        "ReverseKl(temperature=2.0), 120, 2060, teacher_logits, NaN"})
+        "ReverseKl(temperature=2.0), 120, 2060, teacher_logits, NaN",
+        // reverse KL alone: the load loop that stores q (t - s) and checks finiteness on its sum
+        "ReverseKl(temperature=2.0), 121, 1000, student_logits, -Infinity",
+        "ReverseKl(temperature=1.0), 33, 517, teacher_logits, Infinity",
+        "ReverseKl(temperature=1.0), 64, 20, teacher_logits, -Infinity",
+        "'GeneralizedJsd(teacherMixWeight=1.0, temperature=2.0)', 61, 40, student_logits, NaN"})
     void givenANonFiniteLogitInARowLeftOut_whenFused_thenTheErrorNamesItsRowAndClass(String formula, int row, int at,
                                                                                     String which, float bad) {
         // Given finite rows but one, after a batch that filled the row buffers with finite rows
