@@ -42,7 +42,8 @@ final class LoadedRows {
             FusedTerm term = b.terms[i];
             // the pair term is never standardized: a standardized term reads both rows as one that is not it
             boolean reads = i != pair ? !takesPowersOnly(b, pair, term) : switch (term.kind()) {
-                case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD, DKD -> false;
+                case SOFT_TARGET_KL, REVERSE_KL, GENERALIZED_JSD, TOTAL_VARIATION, LTKD, DKD, SPARSE_TOP_K_KL,
+                     SPARSE_TOP_K_TVD -> false;
                 default -> true;
             };
             if (reads) {
@@ -89,6 +90,17 @@ final class LoadedRows {
     void fill(float[] t, float[] s) {
         if (!copied && batch != null) {
             batch.teacher.read(row, t);
+            batch.student.read(row, s);
+            copied = true;
+        }
+    }
+
+    /**
+     * Copies the student's row into {@code s} if the load pass did not: the top-k student's pass
+     * ({@link VectorSingleLoad#loadStudent}), whose teacher is no dense row, notes its batch here too.
+     */
+    void fillStudent(float[] s) {
+        if (!copied && batch != null) {
             batch.student.read(row, s);
             copied = true;
         }

@@ -94,13 +94,16 @@ final class VectorGroupTerms {
         float[] s = k.s;
         int kk = top.k;
         int[] idx = top.index;
+        // the top-k classes' logits: from the batch's buffer when the load pass left the row out (LoadedRows)
+        double[] st = new double[kk];
         double maxTop = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < kk; i++) {
-            maxTop = Math.max(maxTop, s[idx[i]] * inv);
+            st[i] = k.loaded.studentLogit(s, idx[i]);
+            maxTop = Math.max(maxTop, st[i] * inv);
         }
         double sumTop = 0;
         for (int i = 0; i < kk; i++) {
-            sumTop += Math.exp(s[idx[i]] * inv - maxTop);
+            sumTop += Math.exp(st[i] * inv - maxTop);
         }
         double lseTop = maxTop + Math.log(sumTop);
         double lse = lseTop;
@@ -113,6 +116,7 @@ final class VectorGroupTerms {
             float msr = ms;
             zRest = preset ? restSum(k, c, idx, kk) : 0.0;
             if (!(zRest >= VectorPairLoad.PART_FLOOR)) {
+                k.loaded.fillStudent(s);
                 float[] saved = k.u;
                 for (int i = 0; i < kk; i++) {
                     saved[i] = s[idx[i]];
@@ -131,7 +135,7 @@ final class VectorGroupTerms {
         }
         double[] logQ = new double[kk];
         for (int i = 0; i < kk; i++) {
-            logQ[i] = s[idx[i]] * inv - lse;
+            logQ[i] = st[i] * inv - lse;
         }
         double value;
         double restCoefficient;

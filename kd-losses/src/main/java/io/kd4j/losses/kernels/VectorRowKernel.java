@@ -195,7 +195,7 @@ final class VectorRowKernel extends RowKernel {
                 // row's gradient write)
                 boolean fits;
                 try {
-                    fits = VectorSingleLoad.loadStudent(this, b, row, c, b.terms[top].temperature());
+                    fits = VectorSingleLoad.loadStudent(this, b, row, c, top);
                 } finally {
                     flushTo = null;
                     lazy.active = false;
@@ -205,8 +205,8 @@ final class VectorRowKernel extends RowKernel {
                 pair = fits ? top : -1;
             } else {
                 ms = VectorPairLoad.copy(b.student, row, s, c, "student_logits");
+                loaded.set(null, 0, true); // no load pass's row to read in place: terms read the row buffers
             }
-            loaded.set(null, 0, true); // no load pass's row to read in place: terms read the row buffers
             if (b.denseTeacher()) {
                 mt = VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
             } else if (b.topK > 0) {

@@ -28,15 +28,20 @@ final class VectorSingleLoad {
     }
 
     /**
-     * The student half of {@link VectorPairLoad#load}, for a top-k term: reads row {@code row} of the student into
-     * {@code k.s} and stores {@code exp((s - g) / T)} into {@code k.q}, {@code g} its guessed shift (left in
-     * {@code k.guessS}, the maximum in {@code k.maxS}). A non-finite value is an error naming it.
+     * The student half of {@link VectorPairLoad#load}, for top-k term {@code top}: reads row {@code row} of the
+     * student and stores {@code exp((s - g) / T)} into {@code k.q}, {@code g} its guessed shift (left in
+     * {@code k.guessS}, the maximum in {@code k.maxS}). It copies the row into {@code k.s} only when a term
+     * reads it there ({@link LoadedRows#readRows}): not a top-k term alone, which reads its k classes from the
+     * batch's buffer and calls {@link LoadedRows#fillStudent} before it shifts the rest by its own maximum
+     * (also the path of a row whose exponentials do not stand). A non-finite value is an error naming it.
      *
      * @return whether the exponentials stand ({@code (max - g) / T <= SHIFT_LIMIT})
      */
-    static boolean loadStudent(VectorRowKernel k, Batch b, int row, int c, double tau) {
-        float inv = (float) (1 / tau);
-        float g = single(k, b.student, row, c, inv, k.s, k.q, "student_logits");
+    static boolean loadStudent(VectorRowKernel k, Batch b, int row, int c, int top) {
+        float inv = (float) (1 / b.terms[top].temperature());
+        boolean keep = LoadedRows.readRows(b, top);
+        float g = single(k, b.student, row, c, inv, k.s, k.q, "student_logits", keep);
+        k.loaded.set(b, row, keep);
         k.maxS = k.loadedMax;
         k.guessS = g;
         return fits(k.maxS, g, inv);
@@ -52,18 +57,19 @@ final class VectorSingleLoad {
      */
     static boolean loadTeacher(VectorRowKernel k, Batch b, int row, int c, double tau) {
         float inv = (float) (1 / tau);
-        float g = single(k, b.teacher, row, c, inv, k.t, k.p, "teacher_logits");
+        float g = single(k, b.teacher, row, c, inv, k.t, k.p, "teacher_logits", true);
         k.maxT = k.loadedMax;
         k.guessT = g;
         return fits(k.maxT, g, inv);
     }
 
     /**
-     * {@link #alone} on row {@code row} of {@code rows} (off-heap) into {@code x} and {@code e}, shifted by
-     * the row's guess, which it returns; a non-finite value is an error naming input {@code name}.
+     * {@link #alone} on row {@code row} of {@code rows} (off-heap) into {@code x} (with {@code keep}) and
+     * {@code e}, shifted by the row's guess, which it returns; a non-finite value is an error naming input
+     * {@code name}.
      */
     private static float single(VectorRowKernel k, DenseRows rows, int row, int c, float inv, float[] x, float[] e,
-                                String name) {
+                                String name, boolean keep) {
         ByteBuffer bytes = rows.bytes();
         int at = rows.start(row);
         blockSums(k, c);
@@ -72,16 +78,20 @@ final class VectorSingleLoad {
             k.lazy.writeInto(k.g, k.q, c); // LTKD's form, which alone() does not evaluate (not reached)
         }
         k.lazy.prepare(k.q); // a held gradient's added classes, before alone() overwrites q
-        alone(k, bytes, at, c, g, inv, x, e);
+        alone(k, bytes, at, c, g, inv, x, e, keep);
         k.lazy.writeAdded(k.flushTo, k.flushAt);
         if (k.loadedCheck != 0f) {
+            if (!keep) {
+                rows.read(row, x);
+            }
             Kernels.rejectNonFinite(x, c, name, row);
         }
         return g;
     }
 
     /**
-     * Copies the row at float index {@code at} of {@code bytes} into {@code t} and stores
+     * Copies the row at float index {@code at} of {@code bytes} into {@code t} (with {@code keep}; the scalar
+     * tail always) and stores
      * {@code exp((t - g) · inv)} into {@code p} (LTKD's teacher: {@code k.t} and {@code k.p}; a top-k
      * term's student: {@code k.s} and {@code k.q}); their sum per block of {@value RowKernel#BLOCK} values
      * goes to {@code k.blockSums} (slot 0 of each block; the scalar tail is the last block). Leaves the
@@ -93,7 +103,7 @@ final class VectorSingleLoad {
      * formula's added classes).
      */
     private static void alone(VectorRowKernel k, ByteBuffer bytes, int at, int c, float g, float inv,
-                              float[] t, float[] p) {
+                              float[] t, float[] p, boolean keep) {
         float[] gr = k.g;
         ByteBuffer gb = k.flushTo;
         int ga = k.flushAt;
@@ -119,7 +129,9 @@ final class VectorSingleLoad {
             FloatVector az = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (at + j), ORDER);
-                v.intoArray(t, j);
+                if (keep) {
+                    v.intoArray(t, j);
+                }
                 vmax = VectorRowKernel.larger(vmax, v);
                 bad = bad.add(v);
                 FloatVector e = VectorExp.expShifted(v.sub(vg), vinv, vil);
