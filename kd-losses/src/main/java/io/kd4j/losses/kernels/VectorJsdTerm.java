@@ -36,7 +36,7 @@ final class VectorJsdTerm {
         float[] s = k.s;
         float[] p = k.p;
         float[] q = k.q;
-        float[] u = k.u;
+        float[] u = p; // over p, read at each class before, as VectorTvdTerm: two row buffers, not three
         // as the load pass's pair term, on off-heap rows: the student's logits from the batch's buffer
         // (the load pass copies them only for other terms, LoadedRows), else from the row buffer
         boolean direct = k.presetSums();
@@ -80,8 +80,8 @@ final class VectorJsdTerm {
             double logM = Math.log(Math.max(bt * p[j] + bs * q[j], Float.MIN_NORMAL));
             double d = (s[j] - ms) * (double) inv - lzs - logM;
             double uj = q[j] * d;
+            sp += p[j] * d; // before u[j], which is p[j]
             u[j] = (float) uj;
-            sp += p[j] * d;
             sq += uj;
         }
         // u holds q (log q - log m) with q unnormalised: Σu = (1-β) sq / zs
@@ -97,6 +97,6 @@ final class VectorJsdTerm {
      * loop's compilation C2 ran out of nodes before inlining {@code store} and boxed its vector.
      */
     private static void gradient(VectorRowKernel k, int c, float kq, float ku) {
-        k.addScaled(c, kq, k.u, ku);
+        k.addScaled(c, kq, k.p, ku); // u, stored over p
     }
 }

@@ -18,13 +18,17 @@ final class VectorTvdTerm {
     }
 
     /**
-     * 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p), which the value loop stores in
-     * {@code k.u} for the gradient loop.
+     * 0.5 Σ|q - p|; gradient gw (u - q Σu), u = 0.5 q sign(q - p), which the value loop stores over
+     * {@code p} (read at each class before) for the gradient: the loop and the next row's load pass, which
+     * evaluates a held gradient ({@link LazyGradient}), then touch two row buffers, not three. A term after
+     * this one takes its exponentials again ({@link VectorRowKernel#pairExps}). In its own buffer
+     * {@code k.u}, TVD took 1.13–1.17 times as long at 2048 × 32000 (docs/performance-log.md, "Kernel CPU
+     * time", thirteenth round).
      */
     static double tvd(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
         float[] p = k.p;
         float[] q = k.q;
-        float[] u = k.u;
+        float[] u = p;
         double[] z = k.pairExps(c, ms, mt, tau, -1);
         int up = S.loopBound(c);
         FloatVector vis = FloatVector.broadcast(S, (float) (1 / z[1]));
