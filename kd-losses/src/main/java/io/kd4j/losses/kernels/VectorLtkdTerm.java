@@ -108,7 +108,7 @@ final class VectorLtkdTerm {
         int c = b.classes;
         DenseRows teacher = b.teacher;
         if (teacher.bytes() != null && next >= 0) {
-            VectorSingleLoad.loadTeachers(k, b, row, next, c, term.temperature());
+            VectorSingleLoad.loadTeachers(k, b, row, next, c, term.temperature(), term.ltkdGroups().blockGroups());
             float inv = (float) (1 / term.temperature());
             // row's exponentials are in p (slot 0), next's in q (slot 1); a fallback overwrites only p
             rowMasses(k, teacher, row, c, k.maxT, k.guessT, inv, k.p, 0, term, out, 0);

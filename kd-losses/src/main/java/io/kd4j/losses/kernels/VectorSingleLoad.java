@@ -170,13 +170,16 @@ final class VectorSingleLoad {
      * LTKD's rebalancing pass on two teacher rows of one batch, {@code row} and {@code next}, read side by
      * side in one loop (as {@link VectorPairLoad} reads a student row and a teacher row: two independent
      * chains of exponentials per iteration): stores {@code exp((t - g) / T)} of {@code row} into {@code k.p}
-     * and of {@code next} into {@code k.q}, each shifted by its own guess, with their sums per block of
-     * {@value RowKernel#BLOCK} values in slots 0 and 1 of {@code k.blockSums}. Copies neither row. Leaves
+     * and of {@code next} into {@code k.q}, each shifted by its own guess, in the blocks of
+     * {@value RowKernel#BLOCK} classes that lie in more than one group ({@code pure}, the groups'
+     * {@link FusedTerm.LtkdGroups#blockGroups}; the other blocks need only their sums), with their sums per
+     * block in slots 0 and 1 of {@code k.blockSums}. Copies neither row, and leaves {@code k.t} and
+     * {@code k.s} overwritten. Leaves
      * {@code row}'s guess in {@code k.guessT} and {@code next}'s in {@code k.guessS}; in {@code k.maxT} and
      * {@code k.maxS} a value that passes {@link VectorPairLoad#fits} exactly when the exponentials stand
      * (see {@link #two}). A non-finite value is an error naming it ({@code row}'s first).
      */
-    static void loadTeachers(VectorRowKernel k, Batch b, int row, int next, int c, double tau) {
+    static void loadTeachers(VectorRowKernel k, Batch b, int row, int next, int c, double tau, int[] pure) {
         ByteBuffer bytes = b.teacher.bytes();
         int a1 = b.teacher.start(row);
         int a2 = b.teacher.start(next);
@@ -185,7 +188,7 @@ final class VectorSingleLoad {
         float g2 = guess(bytes, a2, c, -1);
         k.guessT = g1;
         k.guessS = g2;
-        two(k, bytes, a1, a2, c, g1, g2, (float) (1 / tau));
+        two(k, bytes, a1, a2, c, g1, g2, (float) (1 / tau), pure);
         if (k.loadedCheck != 0f) {
             b.teacher.read(row, k.t);
             Kernels.rejectNonFinite(k.t, c, "teacher_logits", row);
@@ -205,7 +208,7 @@ final class VectorSingleLoad {
      * depend on the path).
      */
     private static void two(VectorRowKernel k, ByteBuffer bytes, int a1, int a2, int c, float g1, float g2,
-                            float inv) {
+                            float inv, int[] pure) {
         float[] p = k.p;
         float[] q = k.q;
         double[] blockSums = k.blockSums;
@@ -219,6 +222,14 @@ final class VectorSingleLoad {
         int block = 0;
         for (int j0 = 0; j0 < up; j0 += RowKernel.BLOCK, block++) {
             int end = Math.min(up, j0 + RowKernel.BLOCK);
+            // a block of one group needs only its sums: its exponentials go to the start of the row buffers
+            // t and s, which this pass does not use otherwise (one block's worth, in the L1 cache). Stored
+            // into p and q, every block's took LTKD 1.09–1.12 times as long; leaving the stores out of those
+            // blocks with a second copy of the loop, 1.2 times (docs/performance-log.md, thirteenth round)
+            boolean one = pure[block] >= 0;
+            float[] dp = one ? k.t : p;
+            float[] dq = one ? k.s : q;
+            int off = one ? j0 : 0;
             IntVector mxn = IntVector.broadcast(I, Integer.MIN_VALUE);
             FloatVector bad = FloatVector.zero(S);
             FloatVector z1 = FloatVector.zero(S);
@@ -233,8 +244,8 @@ final class VectorSingleLoad {
                         .lanewise(VectorOperators.MAX, VectorExp.integerPart(wg, vil));
                 FloatVector e = VectorExp.expShifted(vg, vinv, vil);
                 FloatVector f = VectorExp.expShifted(wg, vinv, vil);
-                e.intoArray(p, j);
-                f.intoArray(q, j);
+                e.intoArray(dp, j - off);
+                f.intoArray(dq, j - off);
                 z1 = z1.add(e);
                 z2 = z2.add(f);
             }
