@@ -6,7 +6,7 @@ import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -43,8 +43,9 @@ final class VectorTvdTerm {
             for (int j = j0; j < end; j += L) {
                 FloatVector qv = FloatVector.fromArray(S, q, j).mul(vis);
                 FloatVector d = qv.sub(FloatVector.fromArray(S, p, j).mul(vit));
-                asum = asum.add(d.abs());
-                FloatVector uj = qv.mul(half).mul(sign(d));
+                FloatVector ad = d.abs();
+                asum = asum.add(ad);
+                FloatVector uj = signed(qv.mul(half), d, ad);
                 uj.intoArray(u, j);
                 asu = asu.add(uj);
             }
@@ -66,9 +67,14 @@ final class VectorTvdTerm {
         return 0.5 * sum;
     }
 
-    private static FloatVector sign(FloatVector d) {
-        VectorMask<Float> pos = d.compare(VectorOperators.GT, (float) TIE);
-        VectorMask<Float> neg = d.compare(VectorOperators.LT, (float) -TIE);
-        return FloatVector.zero(S).blend(1f, pos).blend(-1f, neg);
+    /**
+     * {@code h sign(d)} for {@code h >= 0}, with {@code sign = 0} where {@code |d| <= TIE} ({@code ad} is
+     * {@code |d|}): {@code d}'s sign bit put onto {@code h}, one compare and one blend (a sign vector of
+     * {@code ±1} and 0 took two of each and a multiplication).
+     */
+    private static FloatVector signed(FloatVector h, FloatVector d, FloatVector ad) {
+        IntVector bits = ((IntVector) h.reinterpretAsInts())
+                .or(((IntVector) d.reinterpretAsInts()).and(Integer.MIN_VALUE));
+        return FloatVector.zero(S).blend(bits.reinterpretAsFloats(), ad.compare(VectorOperators.GT, (float) TIE));
     }
 }
