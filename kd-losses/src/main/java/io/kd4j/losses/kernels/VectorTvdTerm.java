@@ -22,7 +22,7 @@ final class VectorTvdTerm {
      * {@code p} (read at each class before) for the gradient: the loop and the next row's load pass, which
      * evaluates a held gradient ({@link LazyGradient}), then touch two row buffers, not three. A term after
      * this one takes its exponentials again ({@link VectorRowKernel#pairExps}). In its own buffer
-     * {@code k.u}, TVD took 1.13–1.17 times as long at 2048 × 32000 (docs/performance-log.md, "Kernel CPU
+     * {@code k.u}, TVD took 1.10–1.17 times as long at 2048 × 32000 (docs/performance-log.md, "Kernel CPU
      * time", thirteenth round).
      */
     static double tvd(VectorRowKernel k, int c, float ms, float mt, double tau, boolean wantGrad, double gw) {
