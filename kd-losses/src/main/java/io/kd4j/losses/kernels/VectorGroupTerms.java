@@ -94,16 +94,17 @@ final class VectorGroupTerms {
         float[] s = k.s;
         int kk = top.k;
         int[] idx = top.index;
-        // the top-k classes' logits: from the batch's buffer when the load pass left the row out (LoadedRows)
-        double[] st = new double[kk];
+        // the top-k classes' logits, which become their log-probabilities below: from the batch's buffer
+        // when the load pass left the row out (LoadedRows)
+        double[] logQ = new double[kk];
         double maxTop = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < kk; i++) {
-            st[i] = k.loaded.studentLogit(s, idx[i]);
-            maxTop = Math.max(maxTop, st[i] * inv);
+            logQ[i] = k.loaded.studentLogit(s, idx[i]);
+            maxTop = Math.max(maxTop, logQ[i] * inv);
         }
         double sumTop = 0;
         for (int i = 0; i < kk; i++) {
-            sumTop += Math.exp(st[i] * inv - maxTop);
+            sumTop += Math.exp(logQ[i] * inv - maxTop);
         }
         double lseTop = maxTop + Math.log(sumTop);
         double lse = lseTop;
@@ -133,9 +134,8 @@ final class VectorGroupTerms {
             logStudentRest = lRest - lse;
             restShift = Math.exp(msr * inv - lse);
         }
-        double[] logQ = new double[kk];
         for (int i = 0; i < kk; i++) {
-            logQ[i] = st[i] * inv - lse;
+            logQ[i] = logQ[i] * inv - lse;
         }
         double value;
         double restCoefficient;
