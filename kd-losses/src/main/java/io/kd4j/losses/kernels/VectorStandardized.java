@@ -24,6 +24,8 @@ final class VectorStandardized {
     private float[] gz = new float[0];
     private final double[] statsS = new double[3];
     private final double[] statsT = new double[3];
+    private final float[] kdConsts = new float[10];
+    private final double[] kdSums = new double[5];
 
     /** Makes the buffers hold {@code c} classes. */
     void ensure(int c) {
@@ -37,9 +39,14 @@ final class VectorStandardized {
     /**
      * Term {@code i} of {@code k}'s row on the z-scores of both rows: the term runs on standardized
      * copies with its gradient in a spare buffer, which is then taken back through the standardization
-     * and added to the gradient row as any term's.
+     * and added to the gradient row as any term's. KD takes its z-scores where it uses them instead
+     * ({@link VectorStandardizedKd}).
      */
     double term(VectorRowKernel k, Batch b, int i, int c, int label, boolean wantGrad, double gw, double[] values) {
+        if (b.terms[i].kind() == FusedTerm.Kind.SOFT_TARGET_KL) {
+            return VectorStandardizedKd.kd(k, c, b.terms[i].temperature(), wantGrad, gw, statsS, statsT, kdConsts,
+                    kdSums);
+        }
         float[] s0 = k.s;
         float[] t0 = k.t;
         float[] g0 = k.g;
