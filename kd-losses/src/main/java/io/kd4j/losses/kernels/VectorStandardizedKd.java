@@ -99,7 +99,7 @@ final class VectorStandardizedKd {
             // KD's gradient with respect to the z-scores, g_z = kq q + kp p (VectorKlTerms.forwardKl at gw T)
             float kq = (float) (gw * tau / zs);
             float kp = (float) (-gw * tau / zt);
-            // mean g_z is 0: kq Σ q + kp Σ p = gw T - gw T (the reference's double mean is 1e-17 of it)
+            // mean g_z is 0: kq Σ q + kp Σ p = gw T - gw T, up to the rounding of kq and kp
             double std = statsS[2];
             float second = (float) (std > 0 ? ((double) kq * qz + (double) kp * pz) / ((c - 1) * std) : 0.0);
             write(k, c, kq * invS, kp * invS, -second, hiS, loS, invS);
