@@ -21,6 +21,9 @@ class StandardizedLanesTest {
     @CsvSource({
         "'SoftTargetKl(temperature=2.0, standardize=true)', 2061, 1000, 2",
         "'SoftTargetKl(temperature=4.0, standardize=true)', 37, -3000, 0.5",
+        "'SoftTargetKl(temperature=4.0, standardize=true)', 10, 200, 2",
+        "'SoftTargetKl(temperature=2.0, standardize=true) + CrossEntropy', 16, -500, 1",
+        "'0.5*CrossEntropy + SoftTargetKl(temperature=1.0, standardize=true)', 17, 50, 3",
         "'0.1*CrossEntropy + 0.9*SoftTargetKl(temperature=3.0, standardize=true)', 2061, 30000, 3",
         "'Dkd(temperature=2.0, nonTargetWeight=8.0, warmupEpochs=1.0, standardize=true)', 2061, -30000, 1",
         "'0.3*CrossEntropy + 0.7*Dkd(temperature=4.0, warmupEpochs=1.0, standardize=true)', 1030, 5000, 2"})
