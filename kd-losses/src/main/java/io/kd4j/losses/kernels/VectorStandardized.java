@@ -1,11 +1,13 @@
 package io.kd4j.losses.kernels;
 
+import static io.kd4j.losses.kernels.RowKernel.BLOCK;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
 import io.kd4j.losses.logit.StandardizedLogits;
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * A standardized term ({@link Standardize}) in the float32 vector kernel: the buffers of one thread's
@@ -52,8 +54,8 @@ final class VectorStandardized {
         float[] g0 = k.g;
         boolean first0 = k.first;
         ByteBuffer out0 = k.out;
-        zScores(s0, zs, c, statsS);
-        zScores(t0, zt, c, statsT);
+        float maxS = zScores(s0, zs, c, statsS);
+        float maxT = zScores(t0, zt, c, statsT);
         k.s = zs;
         k.t = zt;
         k.g = gz;
@@ -61,7 +63,7 @@ final class VectorStandardized {
         k.out = null;
         double v;
         try {
-            v = k.term(b, i, c, VectorSums.max(zs, c), VectorSums.max(zt, c), label, wantGrad, gw, values);
+            v = k.term(b, i, c, maxS, maxT, label, wantGrad, gw, values);
         } finally {
             k.s = s0;
             k.t = t0;
@@ -87,15 +89,14 @@ final class VectorStandardized {
 
     /**
      * The z-scores of {@code x[0, c)} into {@code z}, {@code {mean, D, std}} into {@code stats}
-     * ({@link StandardizedLogits#zScores} in float lanes).
+     * ({@link StandardizedLogits#zScores} in float lanes); returns the largest z-score, from the row's maximum
+     * by the same float operations (so the same value as the largest of {@code z}).
      */
-    static void zScores(float[] x, float[] z, int c, double[] stats) {
-        double mean = x[0] + VectorSums.sumAround(x, c, x[0]) / c;
-        float hi = (float) mean;
-        float lo = (float) (mean - hi);
-        double std = Math.sqrt(VectorSums.squares(x, c, hi, lo) / (c - 1));
-        double den = StandardizedLogits.EPS + std;
-        float inv = (float) (1 / den);
+    static float zScores(float[] x, float[] z, int c, double[] stats) {
+        float max = rowStats(x, c, stats);
+        float hi = (float) stats[0];
+        float lo = (float) (stats[0] - hi);
+        float inv = (float) (1 / stats[1]);
         int up = S.loopBound(c);
         FloatVector vhi = FloatVector.broadcast(S, hi);
         FloatVector vlo = FloatVector.broadcast(S, lo);
@@ -106,9 +107,57 @@ final class VectorStandardized {
         for (int j = up; j < c; j++) {
             z[j] = (x[j] - hi - lo) * inv;
         }
+        return (max - hi - lo) * inv;
+    }
+
+    /**
+     * {@code {mean, D, std}} of {@code x[0, c)} into {@code stats} ({@link StandardizedLogits#zScores}' in float
+     * lanes: the mean from the sum of {@code x - x[0]}, the deviation from {@code (x - hi) - lo}); returns the
+     * row's maximum, taken in the mean's pass.
+     */
+    static float rowStats(float[] x, int c, double[] stats) {
+        float x0 = x[0];
+        int up = S.loopBound(c);
+        FloatVector vp = FloatVector.broadcast(S, x0);
+        double sum = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            // two chains of sums and maxima per block (each add and compare waits for the one before it), and
+            // per block, as every vector this loop carries: carried across blocks, C2 boxed the maximum
+            FloatVector a = FloatVector.zero(S);
+            FloatVector a2 = a;
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector vmax2 = vmax;
+            int j = j0;
+            for (; j + L < end; j += 2 * L) {
+                FloatVector v = FloatVector.fromArray(S, x, j);
+                FloatVector w = FloatVector.fromArray(S, x, j + L);
+                a = a.add(v.sub(vp));
+                a2 = a2.add(w.sub(vp));
+                vmax = VectorRowKernel.larger(vmax, v);
+                vmax2 = VectorRowKernel.larger(vmax2, w);
+            }
+            if (j < end) {
+                FloatVector v = FloatVector.fromArray(S, x, j);
+                a = a.add(v.sub(vp));
+                vmax = VectorRowKernel.larger(vmax, v);
+            }
+            sum += a.add(a2).reduceLanes(VectorOperators.ADD);
+            max = Math.max(max, VectorRowKernel.larger(vmax, vmax2).reduceLanes(VectorOperators.MAX));
+        }
+        for (int j = up; j < c; j++) {
+            sum += x[j] - x0;
+            max = Math.max(max, x[j]);
+        }
+        double mean = x0 + sum / c;
+        float hi = (float) mean;
+        float lo = (float) (mean - hi);
+        double std = Math.sqrt(VectorSums.squares(x, c, hi, lo) / (c - 1));
         stats[0] = mean;
-        stats[1] = den;
+        stats[1] = StandardizedLogits.EPS + std;
         stats[2] = std;
+        return max;
     }
 
     /**

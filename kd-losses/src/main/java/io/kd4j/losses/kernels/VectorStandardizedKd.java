@@ -4,7 +4,6 @@ import static io.kd4j.losses.kernels.RowKernel.BLOCK;
 import static io.kd4j.losses.kernels.VectorRowKernel.L;
 import static io.kd4j.losses.kernels.VectorRowKernel.S;
 
-import io.kd4j.losses.logit.StandardizedLogits;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -23,9 +22,8 @@ import jdk.incubator.vector.VectorOperators;
  * </pre>
  * the second part being {@link Standardize}'s {@code (Σ g d) d / (D² (C - 1) std)} with {@code d = D z}, and
  * {@code Σ g_z z = kq Σ q z + kp Σ p z} from the sums of the first pass; {@code mean g_z} is 0 for KD
- * ({@code Σ g_z = gw T (Σ q̂ - Σ p̂)}). The rows' maxima come from the pass that takes their means, which adds
- * up {@code x - x[0]} in two chains (the sum's order differs from {@link VectorStandardized#zScores}', so the
- * z-scores can differ from its in the last bit). At 2048 × 32000 this took standardized KD from 71–87 ms to
+ * ({@code Σ g_z = gw T (Σ q̂ - Σ p̂)}). The rows' means, deviations and maxima are
+ * {@link VectorStandardized#rowStats}'. At 2048 × 32000 this took standardized KD from 71–87 ms to
  * 54–56 ms (docs/performance-log.md, "Kernel CPU time", fourteenth round).
  */
 final class VectorStandardizedKd {
@@ -43,8 +41,8 @@ final class VectorStandardizedKd {
                      double[] statsT, float[] consts, double[] sums) {
         float[] s = k.s;
         float[] t = k.t;
-        float maxS = stats(s, c, statsS);
-        float maxT = stats(t, c, statsT);
+        float maxS = VectorStandardized.rowStats(s, c, statsS);
+        float maxT = VectorStandardized.rowStats(t, c, statsT);
         float hiS = (float) statsS[0];
         float loS = (float) (statsS[0] - hiS);
         float hiT = (float) statsT[0];
@@ -200,54 +198,5 @@ final class VectorStandardizedKd {
             k.store(j, replace ? v : g[j] + v);
         }
         k.first = false;
-    }
-
-    /**
-     * {@code {mean, D, std}} of {@code x[0, c)} into {@code stats}, as {@link VectorStandardized#zScores}
-     * takes them, and the row's maximum, taken in the mean's pass.
-     */
-    private static float stats(float[] x, int c, double[] stats) {
-        float x0 = x[0];
-        int up = S.loopBound(c);
-        FloatVector vp = FloatVector.broadcast(S, x0);
-        double sum = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            // two chains of sums and maxima per block (each add and compare waits for the one before it), and
-            // per block, as every vector this loop carries: carried across blocks, C2 boxed the maximum
-            FloatVector a = FloatVector.zero(S);
-            FloatVector a2 = a;
-            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            FloatVector vmax2 = vmax;
-            int j = j0;
-            for (; j + L < end; j += 2 * L) {
-                FloatVector v = FloatVector.fromArray(S, x, j);
-                FloatVector w = FloatVector.fromArray(S, x, j + L);
-                a = a.add(v.sub(vp));
-                a2 = a2.add(w.sub(vp));
-                vmax = VectorRowKernel.larger(vmax, v);
-                vmax2 = VectorRowKernel.larger(vmax2, w);
-            }
-            if (j < end) {
-                FloatVector v = FloatVector.fromArray(S, x, j);
-                a = a.add(v.sub(vp));
-                vmax = VectorRowKernel.larger(vmax, v);
-            }
-            sum += a.add(a2).reduceLanes(VectorOperators.ADD);
-            max = Math.max(max, VectorRowKernel.larger(vmax, vmax2).reduceLanes(VectorOperators.MAX));
-        }
-        for (int j = up; j < c; j++) {
-            sum += x[j] - x0;
-            max = Math.max(max, x[j]);
-        }
-        double mean = x0 + sum / c;
-        float hi = (float) mean;
-        float lo = (float) (mean - hi);
-        double std = Math.sqrt(VectorSums.squares(x, c, hi, lo) / (c - 1));
-        stats[0] = mean;
-        stats[1] = StandardizedLogits.EPS + std;
-        stats[2] = std;
-        return max;
     }
 }
