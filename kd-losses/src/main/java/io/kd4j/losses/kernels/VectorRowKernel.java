@@ -132,7 +132,6 @@ final class VectorRowKernel extends RowKernel {
     }
 
     private void ensure(int c) {
-        standardized.ensure(c);
         if (s.length < c) {
             s = new float[c];
             t = new float[c];

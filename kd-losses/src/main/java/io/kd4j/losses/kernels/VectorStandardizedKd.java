@@ -9,11 +9,11 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Standardized KD ({@code SoftTargetKl(standardize=true)}, Sun et al., CVPR 2024) in the float32 vector
- * kernel without buffers of z-scores: {@link VectorStandardized}'s way for any wrapped term writes both rows'
- * z-scores into buffers of their own, runs the term on them with its gradient in a third, and takes that
- * gradient back through the standardization in further passes. For KD the z-scores are computed where they
- * are used, from the row buffers {@code t} and {@code s} ({@code z = ((x - hi) - lo) / D}, the float
- * operations of {@link VectorStandardized#zScores}): one pass takes both exponentials
+ * kernel without buffers of z-scores (until the fourteenth round, the term ran on z-scores written into
+ * buffers of their own, its gradient in a third, taken back through the standardization in further passes).
+ * The z-scores are computed where they are used, from the row buffers {@code t} and {@code s}
+ * ({@code z = ((x - hi) - lo) / D}, the same float operations at each use): one pass ({@link #exps}, which
+ * standardized DKD shares, {@link VectorStandardizedDkd}) takes both exponentials
  * (of {@code (z - max z) / T}, as {@link VectorRowKernel#pairExps} on z-scores) with KD's sums and the two
  * sums the standardization's gradient needs, and one pass writes the row's gradient,
  * <pre>
@@ -39,17 +39,46 @@ final class VectorStandardizedKd {
      */
     static double kd(VectorRowKernel k, int c, double tau, boolean wantGrad, double gw, double[] statsS,
                      double[] statsT, float[] consts, double[] sums) {
+        float maxS = VectorStandardized.rowStats(k.s, c, statsS);
+        float maxT = VectorStandardized.rowStats(k.t, c, statsT);
+        exps(k, c, tau, maxS, maxT, statsS, statsT, consts, sums);
+        double zt = sums[0];
+        double zs = sums[1];
+        float zmt = consts[3];
+        float zms = consts[8];
+        double kl = sums[2] / (tau * zt) - (zmt / tau + Math.log(zt)) + (zms / tau + Math.log(zs));
+        if (wantGrad) {
+            // KD's gradient with respect to the z-scores, g_z = kq q + kp p (VectorKlTerms.forwardKl at gw T)
+            float kq = (float) (gw * tau / zs);
+            float kp = (float) (-gw * tau / zt);
+            // mean g_z is 0: kq Σ q + kp Σ p = gw T - gw T, up to the rounding of kq and kp
+            double std = statsS[2];
+            float second = (float) (std > 0 ? ((double) kq * sums[4] + (double) kp * sums[3]) / ((c - 1) * std) : 0.0);
+            write(k, c, kq, kp, -second, consts);
+        }
+        return tau * tau * kl;
+    }
+
+    /**
+     * Both rows' exponentials {@code exp((z - max z) / T)} of their z-scores into {@code p} and {@code q}, from
+     * the row buffers {@code t} and {@code s} with the rows' {@code {mean, D, std}} and the maxima
+     * {@code maxS} and {@code maxT} of the values whose exponentials are taken (the rows' maxima, or for DKD,
+     * which has set its target class to them, the other classes' maxima); into {@code sums}: {@code Σ p},
+     * {@code Σ q}, {@code Σ p (zt - zs)}, {@code Σ p zs} and {@code Σ q zs}. {@code v} (10 floats) receives
+     * {hiT, loT, 1/D_T, max zt, refT} and the same for the student (the mean as {@code hi + lo}; the reference
+     * values, the largest of the first 16 z-scores, as {@link VectorPairLoad#reference}).
+     */
+    static void exps(VectorRowKernel k, int c, double tau, float maxS, float maxT, double[] statsS,
+                     double[] statsT, float[] v, double[] sums) {
         float[] s = k.s;
         float[] t = k.t;
-        float maxS = VectorStandardized.rowStats(s, c, statsS);
-        float maxT = VectorStandardized.rowStats(t, c, statsT);
         float hiS = (float) statsS[0];
         float loS = (float) (statsS[0] - hiS);
         float hiT = (float) statsT[0];
         float loT = (float) (statsT[0] - hiT);
         float invS = (float) (1 / statsS[1]);
         float invT = (float) (1 / statsT[1]);
-        // the z-scores' maxima and reference values (the largest of the first 16, VectorPairLoad.reference)
+        // the z-scores' maxima (by the same float operations as the z-scores) and reference values
         float zms = (maxS - hiS - loS) * invS;
         float zmt = (maxT - hiT - loT) * invT;
         float refS = Float.NEGATIVE_INFINITY;
@@ -62,7 +91,6 @@ final class VectorStandardizedKd {
         float[] q = k.q;
         float inv = (float) (1 / tau);
         int up = S.loopBound(c);
-        float[] v = consts;
         v[0] = hiT;
         v[1] = loT;
         v[2] = invT;
@@ -92,17 +120,11 @@ final class VectorStandardizedKd {
             pz += a * sz;
             qz += b * sz;
         }
-        double kl = pd / (tau * zt) - (zmt / tau + Math.log(zt)) + (zms / tau + Math.log(zs));
-        if (wantGrad) {
-            // KD's gradient with respect to the z-scores, g_z = kq q + kp p (VectorKlTerms.forwardKl at gw T)
-            float kq = (float) (gw * tau / zs);
-            float kp = (float) (-gw * tau / zt);
-            // mean g_z is 0: kq Σ q + kp Σ p = gw T - gw T, up to the rounding of kq and kp
-            double std = statsS[2];
-            float second = (float) (std > 0 ? ((double) kq * qz + (double) kp * pz) / ((c - 1) * std) : 0.0);
-            write(k, c, kq * invS, kp * invS, -second, hiS, loS, invS);
-        }
-        return tau * tau * kl;
+        sums[0] = zt;
+        sums[1] = zs;
+        sums[2] = pd;
+        sums[3] = pz;
+        sums[4] = qz;
     }
 
     /**
@@ -172,10 +194,16 @@ final class VectorStandardizedKd {
     }
 
     /**
-     * {@code g = aq q + ap p + az z}, {@code z} the student's z-scores from {@code s}, into {@code k}'s gradient
-     * row (replacing it for the row's first term, else added).
+     * {@code g = (aq q + ap p) / D + az z}, {@code z} the student's z-scores from {@code s} ({@code v} as
+     * {@link #exps} filled it), into {@code k}'s gradient row (replacing it for the row's first term, else
+     * added).
      */
-    private static void write(VectorRowKernel k, int c, float aq, float ap, float az, float hi, float lo, float inv) {
+    static void write(VectorRowKernel k, int c, float aq, float ap, float az, float[] v) {
+        float hi = v[5];
+        float lo = v[6];
+        float inv = v[7];
+        aq *= inv;
+        ap *= inv;
         float[] s = k.s;
         float[] p = k.p;
         float[] q = k.q;
@@ -190,12 +218,12 @@ final class VectorStandardizedKd {
         FloatVector vinv = FloatVector.broadcast(S, inv);
         for (int j = 0; j < up; j += L) {
             FloatVector z = FloatVector.fromArray(S, s, j).sub(vhi).sub(vlo).mul(vinv);
-            FloatVector v = FloatVector.fromArray(S, q, j).fma(vaq, FloatVector.fromArray(S, p, j).fma(vap, z.mul(vaz)));
-            k.store(replace ? v : FloatVector.fromArray(S, g, j).add(v), j);
+            FloatVector w = FloatVector.fromArray(S, q, j).fma(vaq, FloatVector.fromArray(S, p, j).fma(vap, z.mul(vaz)));
+            k.store(replace ? w : FloatVector.fromArray(S, g, j).add(w), j);
         }
         for (int j = up; j < c; j++) {
-            float v = aq * q[j] + ap * p[j] + az * ((s[j] - hi - lo) * inv);
-            k.store(j, replace ? v : g[j] + v);
+            float w = aq * q[j] + ap * p[j] + az * ((s[j] - hi - lo) * inv);
+            k.store(j, replace ? w : g[j] + w);
         }
         k.first = false;
     }

@@ -65,14 +65,6 @@ final class VectorSums {
      * in float.
      */
     static double squares(float[] x, int c, float hi, float lo) {
-        return centredDot(null, x, c, hi, lo);
-    }
-
-    /**
-     * {@code Σ g (x - mean)} over {@code [0, c)}, {@code mean = hi + lo}, as {@link #squares} (a null {@code g}
-     * stands for {@code x - mean}).
-     */
-    static double centredDot(float[] g, float[] x, int c, float hi, float lo) {
         int up = S.loopBound(c);
         FloatVector vm = FloatVector.broadcast(S, hi);
         FloatVector vlo = FloatVector.broadcast(S, lo);
@@ -82,13 +74,13 @@ final class VectorSums {
             FloatVector a = FloatVector.zero(S);
             for (int j = j0; j < end; j += L) {
                 FloatVector d = FloatVector.fromArray(S, x, j).sub(vm).sub(vlo);
-                a = d.fma(g == null ? d : FloatVector.fromArray(S, g, j), a);
+                a = d.fma(d, a);
             }
             z += a.reduceLanes(VectorOperators.ADD);
         }
         for (int j = up; j < c; j++) {
             float d = x[j] - hi - lo;
-            z += (g == null ? d : g[j]) * d;
+            z += d * d;
         }
         return z;
     }

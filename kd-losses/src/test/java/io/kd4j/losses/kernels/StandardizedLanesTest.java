@@ -42,4 +42,34 @@ class StandardizedLanesTest {
         // reference
         ReferenceCheck.assertFloat32MatchesReference(objective, s, t, labels, ROWS, classes);
     }
+
+    @ParameterizedTest(name = "{0}, {1} classes")
+    @CsvSource({
+        "'Dkd(temperature=1.0, warmupEpochs=1.0, standardize=true)', 32003",
+        "'0.5*CrossEntropy + Dkd(temperature=1.0, nonTargetWeight=8.0, warmupEpochs=1.0, standardize=true)', 32000",
+        "'Dkd(temperature=2.0, warmupEpochs=1.0, standardize=true) + 0.5*SoftTargetKl(temperature=2.0)', 32003"})
+    void givenTargetsFarAboveTheOtherClasses_whenStandardizedDkdIsFused_thenEveryRowMatchesTheReference(
+            String formula, int classes) {
+        // Given rows whose target logit is 60 (student) and 80 (teacher) above the other classes' noise of
+        // standard deviation 0.5: at 32,000 classes the target's z-score is about 100 and the others' about 0,
+        // so exp((z - z_target) / T) is below float's range (e^-100 = 3.7e-44) and DKD's non-target softmax
+        // needs its own shift, the largest non-target z-score; targets at the first class, in the middle and
+        // at the last class (in the scalar tail at 32,003 classes)
+        int n = 4;
+        int[] labels = {0, 17_001, classes - 1, 5};
+        Random rnd = new Random(classes);
+        double[] s = new double[n * classes];
+        double[] t = new double[n * classes];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < classes; j++) {
+                s[i * classes + j] = (float) (0.5 * rnd.nextGaussian() + (j == labels[i] ? 60 : 0));
+                t[i * classes + j] = (float) (0.5 * rnd.nextGaussian() + (j == labels[i] ? 80 : 0));
+            }
+        }
+        Objective objective = Objective.parse(formula);
+
+        // When fused on float32 arrays, Then the value, the terms and every row's gradient equal the double
+        // reference
+        ReferenceCheck.assertFloat32MatchesReference(objective, s, t, labels, n, classes);
+    }
 }
