@@ -1,5 +1,7 @@
 package io.kd4j.losses.kernels;
 
+import static io.kd4j.losses.kernels.RowKernel.BLOCK;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -328,6 +330,88 @@ final class VectorPairLoad {
     /** Whether the exponentials shifted by {@code g} can stand for those shifted by the maximum. */
     static boolean fits(float max, float g, float inv) {
         return (max - g) * (double) inv <= SHIFT_LIMIT;
+    }
+
+    /**
+     * {@link #copy}, and into {@code out[at]} the row's {@code Σ (x - x[0])} as {@link VectorSums#sumAround}
+     * adds it up (float lanes per block, in double across blocks), for a standardized term's mean
+     * ({@link VectorStandardized}): the sum taken in the copy's loop, whose time is the reading of the row,
+     * instead of in a pass of its own over the row buffer. Its own loop, so that {@link #copy}'s stays as C2
+     * compiles it for every other objective.
+     */
+    static float copyCentred(DenseRows rows, int row, float[] dst, int c, String name, double[] out, int at) {
+        ByteBuffer bytes = rows.bytes();
+        float[] array = rows.array();
+        if (bytes == null && array == null) {
+            float max = copy(rows, row, dst, c, name);
+            out[at] = VectorSums.sumAround(dst, c, dst[0]);
+            return max;
+        }
+        int start = rows.start(row);
+        float x0 = bytes != null ? bytes.getFloat(4 * start) : array[start];
+        int up = S.loopBound(c);
+        // a loop nest per source: C2 boxed a vector that came from either of two loads, or that a loop carried
+        // across blocks (either way the loop took about twice the time of the copy and a pass for the sum)
+        float max = bytes != null ? centredBytes(bytes, start, dst, up, x0, out, at)
+                : centredArray(array, start, dst, up, x0, out, at);
+        double sum = out[at];
+        for (int j = up; j < c; j++) {
+            float v = bytes != null ? bytes.getFloat(4 * (start + j)) : array[start + j];
+            dst[j] = v;
+            max = Math.max(max, v);
+            sum += v - x0;
+        }
+        // a non-finite value leaves the sum non-finite (as copy's sum of the values)
+        if (!Double.isFinite(sum)) {
+            Kernels.rejectNonFinite(dst, c, name, row);
+        }
+        out[at] = sum;
+        return max;
+    }
+
+    /** {@link #copyCentred}'s lanes {@code [0, up)} from an off-heap row at {@code start}: the maximum returned. */
+    private static float centredBytes(ByteBuffer bytes, int start, float[] dst, int up, float x0, double[] out,
+                                      int at) {
+        FloatVector vp = FloatVector.broadcast(S, x0);
+        float max = Float.NEGATIVE_INFINITY;
+        double sum = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int j = j0; j < end; j += L) {
+                FloatVector v = FloatVector.fromByteBuffer(S, bytes, 4 * (start + j), ORDER);
+                v.intoArray(dst, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                a = a.add(v.sub(vp));
+            }
+            sum += a.reduceLanes(VectorOperators.ADD);
+            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
+        }
+        out[at] = sum;
+        return max;
+    }
+
+    /** {@link #centredBytes} from a heap array. */
+    private static float centredArray(float[] array, int start, float[] dst, int up, float x0, double[] out, int at) {
+        FloatVector vp = FloatVector.broadcast(S, x0);
+        float max = Float.NEGATIVE_INFINITY;
+        double sum = 0;
+        for (int j0 = 0; j0 < up; j0 += BLOCK) {
+            int end = Math.min(up, j0 + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int j = j0; j < end; j += L) {
+                FloatVector v = FloatVector.fromArray(S, array, start + j);
+                v.intoArray(dst, j);
+                vmax = VectorRowKernel.larger(vmax, v);
+                a = a.add(v.sub(vp));
+            }
+            sum += a.reduceLanes(VectorOperators.ADD);
+            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
+        }
+        out[at] = sum;
+        return max;
     }
 
     /**

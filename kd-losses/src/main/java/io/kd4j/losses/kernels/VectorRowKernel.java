@@ -146,6 +146,7 @@ final class VectorRowKernel extends RowKernel {
     double row(Batch b, int row, int label, double[] values) {
         int c = b.classes;
         ensure(c);
+        standardized.forget();
         int pair = VectorPairLoad.pairTerm(b);
         boolean dkd = pair >= 0 && b.terms[pair].kind() == FusedTerm.Kind.DKD;
         if (dkd && (label < 0 || label >= c)) {
@@ -203,11 +204,11 @@ final class VectorRowKernel extends RowKernel {
                 gs = guessS;
                 pair = fits ? top : -1;
             } else {
-                ms = VectorPairLoad.copy(b.student, row, s, c, "student_logits");
+                ms = standardized.copy(b, b.student, row, s, c, "student_logits", 0);
                 loaded.set(null, 0, true); // no load pass's row to read in place: terms read the row buffers
             }
             if (b.denseTeacher()) {
-                mt = VectorPairLoad.copy(b.teacher, row, t, c, "teacher_logits");
+                mt = standardized.copy(b, b.teacher, row, t, c, "teacher_logits", 1);
             } else if (b.topK > 0) {
                 sparse.load(b.teacher, row, c);
             }

@@ -11,7 +11,10 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * A standardized term ({@link Standardize}) in the float32 vector kernel: KD ({@link VectorStandardizedKd})
  * and DKD ({@link VectorStandardizedDkd}), the two kinds a term may standardize, take the z-scores of both
- * rows where they use them, with each row's {mean, D, std} from {@link #rowStats}.
+ * rows where they use them, with each row's {mean, D, std} and maximum from {@link #stats}: once per row,
+ * the mean from the sum that the row's copy took ({@link #copy}) where the row was copied (an objective
+ * without a dense pair term that is not standardized, {@link VectorPairLoad#pairTerm}), else by
+ * {@link #rowStats}.
  *
  * <p>The standardization runs in float lanes, the formulas of {@link Standardize}: the mean from the sum of
  * {@code x - x[0]} (values of the size of the row's spread, not of the logits), and held as a sum of two
@@ -26,6 +29,36 @@ final class VectorStandardized {
     private final double[] statsT = new double[3];
     private final float[] consts = new float[10];
     private final double[] sums = new double[5];
+    /** Per row of the pair (0 the student's, 1 the teacher's): {@code Σ (x - x[0])} from its copy, its maximum. */
+    private final double[] centred = new double[2];
+    private final float[] max = new float[2];
+    /** Whether {@link #copy} took the row's sum; whether its {mean, D, std} and maximum are known. */
+    private final boolean[] summed = new boolean[2];
+    private final boolean[] known = new boolean[2];
+
+    /** Forgets the last row's sums and statistics; at the start of every row. */
+    void forget() {
+        summed[0] = false;
+        summed[1] = false;
+        known[0] = false;
+        known[1] = false;
+    }
+
+    /**
+     * Copies a row into {@code dst} and returns its maximum ({@link VectorPairLoad#copy}); for a batch with a
+     * standardized term, takes the sum for its mean in the same loop ({@link VectorPairLoad#copyCentred}).
+     * {@code which}: 0 for the student's row, 1 for the teacher's.
+     */
+    float copy(Batch b, DenseRows rows, int row, float[] dst, int c, String name, int which) {
+        for (FusedTerm term : b.terms) {
+            if (term.standardize()) {
+                max[which] = VectorPairLoad.copyCentred(rows, row, dst, c, name, centred, which);
+                summed[which] = true;
+                return max[which];
+            }
+        }
+        return VectorPairLoad.copy(rows, row, dst, c, name);
+    }
 
     /**
      * Term {@code i} of {@code k}'s row on the z-scores of both rows, its gradient written to (or added to)
@@ -33,13 +66,31 @@ final class VectorStandardized {
      */
     double term(VectorRowKernel k, Batch b, int i, int c, int label, boolean wantGrad, double gw, double[] values) {
         FusedTerm term = b.terms[i];
+        float maxS = stats(k.s, c, statsS, 0);
+        float maxT = stats(k.t, c, statsT, 1);
         return switch (term.kind()) {
-            case SOFT_TARGET_KL -> VectorStandardizedKd.kd(k, c, term.temperature(), wantGrad, gw, statsS, statsT,
-                    consts, sums);
-            case DKD -> VectorStandardizedDkd.dkd(k, c, label, term, wantGrad, gw, values, b.slot[i], statsS, statsT,
-                    consts, sums);
+            case SOFT_TARGET_KL -> VectorStandardizedKd.kd(k, c, term.temperature(), wantGrad, gw, maxS, maxT,
+                    statsS, statsT, consts, sums);
+            case DKD -> VectorStandardizedDkd.dkd(k, c, label, term, wantGrad, gw, values, b.slot[i], maxS, maxT,
+                    statsS, statsT, consts, sums);
             default -> throw new IllegalStateException("no standardized " + term.kind()); // FusedTerm rejects it
         };
+    }
+
+    /**
+     * {@code {mean, D, std}} of the row {@code x} into {@code stats}, and its maximum: once per row, from the
+     * copy's sum where {@link #copy} took it, else by {@link #rowStats}.
+     */
+    private float stats(float[] x, int c, double[] stats, int which) {
+        if (!known[which]) {
+            if (summed[which]) {
+                moments(x, c, x[0] + centred[which] / c, stats);
+            } else {
+                max[which] = rowStats(x, c, stats);
+            }
+            known[which] = true;
+        }
+        return max[which];
     }
 
     /**
@@ -82,13 +133,17 @@ final class VectorStandardized {
             sum += x[j] - x0;
             max = Math.max(max, x[j]);
         }
-        double mean = x0 + sum / c;
+        moments(x, c, x0 + sum / c, stats);
+        return max;
+    }
+
+    /** {@code {mean, D, std}} of {@code x[0, c)} into {@code stats}, its mean given. */
+    private static void moments(float[] x, int c, double mean, double[] stats) {
         float hi = (float) mean;
         float lo = (float) (mean - hi);
         double std = Math.sqrt(VectorSums.squares(x, c, hi, lo) / (c - 1));
         stats[0] = mean;
         stats[1] = StandardizedLogits.EPS + std;
         stats[2] = std;
-        return max;
     }
 }

@@ -30,11 +30,11 @@ final class VectorStandardizedDkd {
      * Standardized DKD on {@code k}'s row buffers {@code t} and {@code s} with target {@code y}; writes its two
      * parts to {@code values[at + 1]} and {@code values[at + 2]} and returns their sum; with {@code wantGrad}
      * writes (or adds, after earlier terms) its gradient, {@code gw} as {@link VectorGroupTerms#dkd}'s.
-     * {@code statsS}, {@code statsT}, {@code consts} (10 floats) and {@code sums} (5 doubles) are scratch,
-     * as {@link VectorStandardizedKd#kd}'s.
+     * The rows' maxima and statistics and the scratch arrays are as {@link VectorStandardizedKd#kd}'s.
      */
     static double dkd(VectorRowKernel k, int c, int y, FusedTerm term, boolean wantGrad, double gw, double[] values,
-                      int at, double[] statsS, double[] statsT, float[] consts, double[] sums) {
+                      int at, float maxS, float maxT, double[] statsS, double[] statsT, float[] consts,
+                      double[] sums) {
         if (c < 2) {
             throw new IllegalArgumentException("Dkd: needs at least 2 classes (a target and a non-target), got " + c);
         }
@@ -42,8 +42,6 @@ final class VectorStandardizedDkd {
         float[] t = k.t;
         float[] p = k.p;
         float[] q = k.q;
-        float maxS = VectorStandardized.rowStats(s, c, statsS);
-        float maxT = VectorStandardized.rowStats(t, c, statsT);
         float sy = s[y];
         float ty = t[y];
         float msn = sy == maxS ? otherMax(s, c, y) : maxS;

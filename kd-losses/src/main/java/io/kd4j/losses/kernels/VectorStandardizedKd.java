@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorOperators;
  * </pre>
  * the second part being {@link Standardize}'s {@code (Σ g d) d / (D² (C - 1) std)} with {@code d = D z}, and
  * {@code Σ g_z z = kq Σ q z + kp Σ p z} from the sums of the first pass; {@code mean g_z} is 0 for KD
- * ({@code Σ g_z = gw T (Σ q̂ - Σ p̂)}). The rows' means, deviations and maxima are
- * {@link VectorStandardized#rowStats}'. At 2048 × 32000 this took standardized KD from 71–87 ms to
+ * ({@code Σ g_z = gw T (Σ q̂ - Σ p̂)}). The rows' means, deviations and maxima come from
+ * {@link VectorStandardized}. At 2048 × 32000 this took standardized KD from 71–87 ms to
  * 54–56 ms (docs/performance-log.md, "Kernel CPU time", fourteenth round).
  */
 final class VectorStandardizedKd {
@@ -33,14 +33,12 @@ final class VectorStandardizedKd {
     /**
      * Standardized KD at temperature {@code tau} on {@code k}'s row buffers {@code t} and {@code s}; its value
      * {@code T² KL(p ‖ q)} of the z-scores; with {@code wantGrad} writes (or adds, after earlier terms) its
-     * gradient {@code gw T (...)}, as {@link VectorRowKernel#term} scales KD's. {@code statsS} and
-     * {@code statsT} receive the rows' {@code {mean, D, std}}; {@code consts} (10 floats) and {@code sums}
-     * (5 doubles) are scratch.
+     * gradient {@code gw T (...)}, as {@link VectorRowKernel#term} scales KD's. {@code maxS} and
+     * {@code maxT} are the rows' maxima and {@code statsS} and {@code statsT} their {@code {mean, D, std}}
+     * ({@link VectorStandardized}); {@code consts} (10 floats) and {@code sums} (5 doubles) are scratch.
      */
-    static double kd(VectorRowKernel k, int c, double tau, boolean wantGrad, double gw, double[] statsS,
-                     double[] statsT, float[] consts, double[] sums) {
-        float maxS = VectorStandardized.rowStats(k.s, c, statsS);
-        float maxT = VectorStandardized.rowStats(k.t, c, statsT);
+    static double kd(VectorRowKernel k, int c, double tau, boolean wantGrad, double gw, float maxS, float maxT,
+                     double[] statsS, double[] statsT, float[] consts, double[] sums) {
         exps(k, c, tau, maxS, maxT, statsS, statsT, consts, sums);
         double zt = sums[0];
         double zs = sums[1];

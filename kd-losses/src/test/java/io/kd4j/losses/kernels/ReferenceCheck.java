@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.kd4j.losses.api.LogitRows;
 import io.kd4j.losses.api.RowsResult;
 import io.kd4j.losses.catalogue.Objective;
+import java.util.Arrays;
 import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -144,18 +145,30 @@ final class ReferenceCheck {
 
     /**
      * Fuses {@code objective} on float32 copies of the rows {@code s} and {@code t} (double values that are
-     * floats) into a gradient array full of NaN, and checks value, terms and every row's gradient against
-     * the double reference on the same rows.
+     * floats), held off-heap (ND4J arrays, into a gradient array full of NaN) and on the heap (Java arrays),
+     * and checks value, terms and every row's gradient of both against the double reference on the same rows.
      */
     static void assertFloat32MatchesReference(Objective objective, double[] s, double[] t, int[] labels, int n,
                                               int c) {
         RowsResult ref = objective.evaluate(LogitRows.ofMatrix(s, t, labels, 0, null, null, n, c, null,
                 DataType.DOUBLE, "test"), 2);
+        FusedObjective fused = FusedObjective.compile(objective, 2).orElseThrow();
         INDArray ga = Nd4j.valueArrayOf(new long[] {n, c}, Float.NaN, DataType.FLOAT);
-        FusedResult r = FusedObjective.compile(objective, 2).orElseThrow().evaluate(
+        FusedResult r = fused.evaluate(
                 DenseRows.of(Nd4j.create(s, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT)),
                 DenseRows.of(Nd4j.create(t, new long[] {n, c}, DataType.DOUBLE).castTo(DataType.FLOAT)),
                 labels, null, DenseRows.of(ga), 1.0 / n);
         assertMatches(ref, r, ga.data().asFloat(), null, null, n, c, true);
+        float[] sf = new float[n * c];
+        float[] tf = new float[n * c];
+        for (int i = 0; i < sf.length; i++) {
+            sf[i] = (float) s[i];
+            tf[i] = (float) t[i];
+        }
+        float[] g = new float[n * c];
+        Arrays.fill(g, Float.NaN);
+        FusedResult h = fused.evaluate(DenseRows.wrap(sf, n, c), DenseRows.wrap(tf, n, c), labels, null,
+                DenseRows.wrap(g, n, c), 1.0 / n);
+        assertMatches(ref, h, g, null, null, n, c, true);
     }
 }
