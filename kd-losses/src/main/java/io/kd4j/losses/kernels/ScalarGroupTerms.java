@@ -17,9 +17,7 @@ final class ScalarGroupTerms {
      */
     static double dkd(ScalarRowKernel k, int c, int y, FusedTerm term, boolean wantGrad, double gw, double[] values,
                       int at) {
-        if (c < 2) {
-            throw new IllegalArgumentException("Dkd: needs at least 2 classes (a target and a non-target), got " + c);
-        }
+        DkdRow.requireTwoClasses(c);
         double[] s = k.s;
         double[] t = k.t;
         double[] p = k.p;
@@ -46,43 +44,16 @@ final class ScalarGroupTerms {
             zsn += b;
             pd += a == 0 ? 0.0 : a * (t[j] - s[j]);
         }
-        double lseNonT = mtn * inv + Math.log(ztn);
-        double lseNonS = msn * inv + Math.log(zsn);
-        double lseT = RowKernel.logAddExp(lseNonT, t[y] * inv);
-        double lseS = RowKernel.logAddExp(lseNonS, s[y] * inv);
-        double logBs1 = s[y] * inv - lseS;
-        double logBs2 = lseNonS - lseS;
-        double logBt1 = t[y] * inv - lseT;
-        double logBt2 = lseNonT - lseT;
-        double bt1 = Math.exp(logBt1);
-        double bt2 = Math.exp(logBt2);
-        double tckd = klTerm(bt1, logBt1, logBs1) + klTerm(bt2, logBt2, logBs2);
-        double nckd = pd / (tau * ztn) - lseNonT + lseNonS;
-        FusedTerm.DkdWeights w = term.dkdWeights();
-        double alpha = w.targetWeight();
-        double beta = w.nonTargetWeight();
-        double scale = w.warmupFactor() * tau * tau;
+        DkdRow r = DkdRow.of(term, gw, mtn, ztn, pd, msn, zsn, t[y], s[y]);
         if (wantGrad) {
-            double gs = gw * w.warmupFactor() * tau;
-            double bs2 = Math.exp(logBs2);
-            double is = 1 / zsn;
-            double it = 1 / ztn;
+            double kq = r.kq();
+            double kp = r.kp();
             for (int j = 0; j < c; j++) {
-                double qHat = q[j] * is;
-                k.g[j] += gs * (alpha * qHat * (bs2 - bt2) + beta * (qHat - p[j] * it));
+                k.g[j] += kq * q[j] + kp * p[j];
             }
-            k.g[y] += gs * alpha * (Math.exp(logBs1) - bt1);
+            k.g[y] += r.targetDelta();
         }
-        double tTerm = scale * alpha * tckd;
-        double nTerm = scale * beta * nckd;
-        values[at + 1] = tTerm;
-        values[at + 2] = nTerm;
-        return tTerm + nTerm;
-    }
-
-    /** {@code p (log p - log q)} with the limit 0 at {@code p = 0}. */
-    private static double klTerm(double p, double logP, double logQ) {
-        return p > 0 ? p * (logP - logQ) : 0.0;
+        return r.value(values, at);
     }
 
     /** Fills {@code out} with the per-group maxima of {@code x} ({@code -inf} for an empty group). */

@@ -21,9 +21,7 @@ final class VectorGroupTerms {
     /** {@link io.kd4j.losses.logit.Dkd}, as {@link ScalarGroupTerms#dkd}. */
     static double dkd(VectorRowKernel k, int c, float ms, float mt, int y, FusedTerm term, boolean wantGrad, double gw,
                       double[] values, int at) {
-        if (c < 2) {
-            throw new IllegalArgumentException("Dkd: needs at least 2 classes (a target and a non-target), got " + c);
-        }
+        DkdRow.requireTwoClasses(c);
         float[] s = k.s;
         float[] t = k.t;
         // from the batch's buffers when the load pass left the rows out (LoadedRows)
@@ -42,41 +40,17 @@ final class VectorGroupTerms {
             mtn = VectorSums.max(t, c);
             t[y] = ty;
         }
-        double tau = term.temperature();
-        double inv = 1 / tau;
-        double[] z = k.pairExps(c, msn, mtn, tau, y);
-        double ztn = z[0];
-        double zsn = z[1];
-        double lseNonT = mtn * inv + Math.log(ztn);
-        double lseNonS = msn * inv + Math.log(zsn);
-        double lseT = RowKernel.logAddExp(lseNonT, ty * inv);
-        double lseS = RowKernel.logAddExp(lseNonS, sy * inv);
-        double logBs1 = sy * inv - lseS;
-        double logBs2 = lseNonS - lseS;
-        double logBt1 = ty * inv - lseT;
-        double logBt2 = lseNonT - lseT;
-        double bt1 = Math.exp(logBt1);
-        double bt2 = Math.exp(logBt2);
-        double tckd = (bt1 > 0 ? bt1 * (logBt1 - logBs1) : 0.0) + (bt2 > 0 ? bt2 * (logBt2 - logBs2) : 0.0);
-        double nckd = z[2] / (tau * ztn) - lseNonT + lseNonS;
-        FusedTerm.DkdWeights w = term.dkdWeights();
-        double alpha = w.targetWeight();
-        double beta = w.nonTargetWeight();
+        double[] z = k.pairExps(c, msn, mtn, term.temperature(), y);
         // gw is 0 without a gradient; a cross-entropy evaluated next may take the gradient over
-        double gs = gw * w.warmupFactor() * tau;
-        float kq = (float) (gs * (alpha * (Math.exp(logBs2) - bt2) + beta) / zsn);
-        float kp = (float) (-gs * beta / ztn);
-        float dy = (float) (gs * alpha * (Math.exp(logBs1) - bt1));
+        DkdRow r = DkdRow.of(term, gw, mtn, z[0], z[2], msn, z[1], ty, sy);
+        float kq = (float) r.kq();
+        float kp = (float) r.kp();
+        float dy = (float) r.targetDelta();
         if (!VectorCrossEntropyTerm.defer(k, msn, kq, kp, y, dy) && wantGrad) {
             k.addScaled(c, kq, kp);
             k.addAt(y, dy);
         }
-        double scale = w.warmupFactor() * tau * tau;
-        double tTerm = scale * alpha * tckd;
-        double nTerm = scale * beta * nckd;
-        values[at + 1] = tTerm;
-        values[at + 2] = nTerm;
-        return tTerm + nTerm;
+        return r.value(values, at);
     }
 
     /**

@@ -35,9 +35,7 @@ final class VectorStandardizedDkd {
     static double dkd(VectorRowKernel k, int c, int y, FusedTerm term, boolean wantGrad, double gw, double[] values,
                       int at, float maxS, float maxT, double[] statsS, double[] statsT, float[] consts,
                       double[] sums) {
-        if (c < 2) {
-            throw new IllegalArgumentException("Dkd: needs at least 2 classes (a target and a non-target), got " + c);
-        }
+        DkdRow.requireTwoClasses(c);
         float[] s = k.s;
         float[] t = k.t;
         float[] p = k.p;
@@ -74,40 +72,18 @@ final class VectorStandardizedDkd {
         double zsy = (sy - consts[5] - consts[6]) * consts[7];
         double zty = (ty - consts[0] - consts[1]) * consts[2];
 
-        double tau = term.temperature();
-        double inv = 1 / tau;
-        double lseNonT = zmt * inv + Math.log(ztn);
-        double lseNonS = zms * inv + Math.log(zsn);
-        double lseT = RowKernel.logAddExp(lseNonT, zty * inv);
-        double lseS = RowKernel.logAddExp(lseNonS, zsy * inv);
-        double logBs1 = zsy * inv - lseS;
-        double logBs2 = lseNonS - lseS;
-        double logBt1 = zty * inv - lseT;
-        double logBt2 = lseNonT - lseT;
-        double bt1 = Math.exp(logBt1);
-        double bt2 = Math.exp(logBt2);
-        double tckd = (bt1 > 0 ? bt1 * (logBt1 - logBs1) : 0.0) + (bt2 > 0 ? bt2 * (logBt2 - logBs2) : 0.0);
-        double nckd = pdn / (tau * ztn) - lseNonT + lseNonS;
-        FusedTerm.DkdWeights w = term.dkdWeights();
-        double alpha = w.targetWeight();
-        double beta = w.nonTargetWeight();
+        DkdRow r = DkdRow.of(term, gw, zmt, ztn, pdn, zms, zsn, zty, zsy);
         if (wantGrad) {
-            double gs = gw * w.warmupFactor() * tau;
-            float kq = (float) (gs * (alpha * (Math.exp(logBs2) - bt2) + beta) / zsn);
-            float kp = (float) (-gs * beta / ztn);
-            float dTarget = (float) (gs * alpha * (Math.exp(logBs1) - bt1));
+            float kq = (float) r.kq();
+            float kp = (float) r.kp();
+            float dTarget = (float) r.targetDelta();
             double std = statsS[2];
             double gzz = (double) kq * qzn + (double) kp * pzn + (double) dTarget * zsy;
             float second = (float) (std > 0 ? gzz / ((c - 1) * std) : 0.0);
             VectorStandardizedKd.write(k, c, kq, kp, -second, consts);
             k.addAt(y, dTarget * consts[7]);
         }
-        double scale = w.warmupFactor() * tau * tau;
-        double tTerm = scale * alpha * tckd;
-        double nTerm = scale * beta * nckd;
-        values[at + 1] = tTerm;
-        values[at + 2] = nTerm;
-        return tTerm + nTerm;
+        return r.value(values, at);
     }
 
     /** The largest of {@code x[0, c)} but class {@code y}. */
