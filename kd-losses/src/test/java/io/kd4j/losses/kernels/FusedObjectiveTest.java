@@ -178,7 +178,8 @@ class FusedObjectiveTest {
             for (int at : new int[] {0, 9, 31, 36}) {
                 for (String which : new String[] {"student_logits", "teacher_logits"}) {
                     for (String storage : new String[] {"float[]", "off-heap float32", "double[]"}) {
-                        b.add(new Object[] {bad, at, which, storage});
+                        b.add(new Object[] {bad, at, which, storage, false});
+                        b.add(new Object[] {bad, at, which, storage, true});
                     }
                 }
             }
@@ -186,11 +187,12 @@ class FusedObjectiveTest {
         return b.build();
     }
 
-    @ParameterizedTest(name = "{0} at class {1} of {2}, {3}")
+    @ParameterizedTest(name = "{0} at class {1} of {2}, {3}, standardized {4}")
     @MethodSource("nonFiniteInVectorLanes")
     void givenANonFiniteLogitInsideTheVectorLanes_whenFused_thenTheErrorNamesInputRowAndClass(float bad, int at,
                                                                                              String which,
-                                                                                             String storage) {
+                                                                                             String storage,
+                                                                                             boolean standardized) {
         // Given 3 rows of 37 classes (lanes [0, 32) and a scalar tail) with one bad value in row 1
         int n = 3;
         int c = 37;
@@ -217,7 +219,9 @@ class FusedObjectiveTest {
                 tr = DenseRows.wrap(toDouble(t), n, c);
             }
         }
-        FusedObjective f = FusedObjective.of(FusedTerm.softTargetKl(1, 2));
+        // KD, or standardized KD (whose rows are copied with the sum for their mean, not read by the load pass)
+        FusedTerm kd = FusedTerm.softTargetKl(1, 2);
+        FusedObjective f = FusedObjective.of(standardized ? kd.standardized() : kd);
         // When fused, Then the error names the input, the value, the row and the class
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> f.evaluate(sr, tr, null, null, null, 1));
