@@ -89,7 +89,7 @@ final class VectorGroupTerms {
         if (top.hasRest) {
             // the load pass's exponentials, shifted by its guess ms, if the rest's sum is not tiny next to it
             float msr = ms;
-            zRest = preset ? restSum(k, c, idx, kk) : 0.0;
+            zRest = preset ? presetRest(k, c, idx, kk) : 0.0;
             if (!(zRest >= VectorPairLoad.PART_FLOOR)) {
                 k.loaded.fillStudent(s);
                 float[] saved = k.u;
@@ -186,6 +186,42 @@ final class VectorGroupTerms {
             q[j] = VectorRowKernel.exp((s[j] - msr) * inv);
         }
         return restSum(k, c, idx, kk);
+    }
+
+    /**
+     * {@link #restSum} of the load pass's exponentials ({@link VectorSingleLoad#loadStudent}, whose sums per
+     * block of {@value RowKernel#BLOCK} classes are in slot 0 of {@code k.blockSums}, the scalar tail's last)
+     * without a pass over the row: each block's sum less its top-k classes' exponentials, or, where those
+     * hold more than half of it (the difference would lose more than the sum's own rounding), the block's
+     * sum taken again from {@code q}. A pass over the whole row took TopK-KL about 1.08 times as long
+     * (docs/performance-log.md, "Kernel CPU time", fifteenth round).
+     */
+    private static double presetRest(VectorRowKernel k, int c, int[] idx, int kk) {
+        float[] q = k.q;
+        double[] sums = k.blockSums;
+        int up = S.loopBound(c);
+        int blocks = (up + RowKernel.BLOCK - 1) / RowKernel.BLOCK + 1;
+        for (int b = 0; b < blocks; b++) {
+            sums[4 * b + 1] = 0;
+        }
+        for (int i = 0; i < kk; i++) {
+            int j = idx[i];
+            sums[4 * (j < up ? j / RowKernel.BLOCK : blocks - 1) + 1] += q[j];
+            q[j] = 0f;
+        }
+        double rest = 0;
+        for (int b = 0; b < blocks; b++) {
+            double all = sums[4 * b];
+            double top = sums[4 * b + 1];
+            if (top <= 0.5 * all) {
+                rest += all - top;
+            } else {
+                int from = b == blocks - 1 ? up : b * RowKernel.BLOCK;
+                int to = b == blocks - 1 ? c : Math.min(up, from + RowKernel.BLOCK);
+                rest += VectorSums.sum(q, from, to);
+            }
+        }
+        return rest;
     }
 
     /** Sets {@code q} to 0 at the top-k classes and returns its sum. */

@@ -37,6 +37,20 @@ final class VectorSums {
         return sumAround(x, c, 0f); // x - 0 is x, -0 included
     }
 
+    /** {@code Σ x[from, to)}: float lanes from {@code from} (one block's worth at most), then a scalar tail. */
+    static double sum(float[] x, int from, int to) {
+        FloatVector a = FloatVector.zero(S);
+        int j = from;
+        for (; j + L <= to; j += L) {
+            a = a.add(FloatVector.fromArray(S, x, j));
+        }
+        double z = a.reduceLanes(VectorOperators.ADD);
+        for (; j < to; j++) {
+            z += x[j];
+        }
+        return z;
+    }
+
     /**
      * {@code Σ (x - pivot)} over {@code x[0, c)}, with {@code x - pivot} in float: for a pivot within the row's
      * spread (its first value), the lanes add up values of the size of the spread, not of the logits (a row of

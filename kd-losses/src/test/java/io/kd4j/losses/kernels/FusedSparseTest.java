@@ -77,6 +77,10 @@ class FusedSparseTest {
             b.add(new Case(f, 4, 300, 8, false, false, 3, 200, 0));
             b.add(new Case(f, 6, 300, 8, true, false, 3, 0, 100));
             b.add(new Case(f, 200, 300, 8, true, true, 3, 0, 100));
+            // the top-k classes 8 above the rest (spread 1): in every block of 1,024 classes that holds some of
+            // them they hold most of the student's mass, so the vector kernel sums those blocks' other classes
+            // again instead of subtracting the top-k classes from the block's sum
+            b.add(new Case(f, 5, 2061, 32, true, true, 1, 8, 0));
         }
         return b.build();
     }
