@@ -193,8 +193,8 @@ final class VectorGroupTerms {
      * block of {@value RowKernel#BLOCK} classes are in slot 0 of {@code k.blockSums}, the scalar tail's last)
      * without a pass over the row: each block's sum less its top-k classes' exponentials, or, where those
      * hold more than half of it (the difference would lose more than the sum's own rounding), the block's
-     * sum taken again from {@code q}. A pass over the whole row took TopK-KL about 1.08 times as long
-     * (docs/performance-log.md, "Kernel CPU time", fifteenth round).
+     * sum taken again from {@code q}. The pass over the whole row that this replaces took about 5 % of
+     * TopK-KL's samples in a JFR profile (docs/performance-log.md, "Kernel CPU time", fifteenth round).
      */
     private static double presetRest(VectorRowKernel k, int c, int[] idx, int kk) {
         float[] q = k.q;
