@@ -31,14 +31,10 @@ final class VectorGroupTerms {
         float mtn = mt;
         // the non-target shifts: the maxima of the other classes, or VectorPairLoad's guesses (ms, mt)
         if (sy == ms && !k.presetSums()) {
-            s[y] = Float.NEGATIVE_INFINITY;
-            msn = VectorSums.max(s, c);
-            s[y] = sy;
+            msn = VectorSums.maxExcept(s, c, y);
         }
         if (ty == mt && !k.presetSums()) {
-            t[y] = Float.NEGATIVE_INFINITY;
-            mtn = VectorSums.max(t, c);
-            t[y] = ty;
+            mtn = VectorSums.maxExcept(t, c, y);
         }
         double[] z = k.pairExps(c, msn, mtn, term.temperature(), y);
         // gw is 0 without a gradient; a cross-entropy evaluated next may take the gradient over

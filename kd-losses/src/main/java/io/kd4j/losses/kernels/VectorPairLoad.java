@@ -156,8 +156,8 @@ final class VectorPairLoad {
                 }
             }
             if (keep) {
-                boundS = ms == k.s[ex] ? othersMax(k.s, c, ex) : ms;
-                boundT = mt == k.t[ex] ? othersMax(k.t, c, ex) : mt;
+                boundS = ms == k.s[ex] ? VectorSums.maxExcept(k.s, c, ex) : ms;
+                boundT = mt == k.t[ex] ? VectorSums.maxExcept(k.t, c, ex) : mt;
             } // else the rows' maxima bound the other classes' (LoadedRows)
         }
         double[] sums = k.sums;
@@ -290,15 +290,6 @@ final class VectorPairLoad {
         out[at + 3] = -(aqd.reduceLanes(VectorOperators.ADD) + delta * zs);
     }
 
-    /** The largest value of {@code x[0, c)} other than at class {@code ex}. */
-    private static float othersMax(float[] x, int c, int ex) {
-        float v = x[ex];
-        x[ex] = Float.NEGATIVE_INFINITY;
-        float m = VectorSums.max(x, c);
-        x[ex] = v;
-        return m;
-    }
-
     /**
      * The guessed shift of a row: the largest of its first {@value #GUESS_VALUES} values other than class
      * {@code ex} (-1: none).
@@ -335,43 +326,22 @@ final class VectorPairLoad {
     /**
      * {@link #copy}, and into {@code out[at]} the row's {@code Σ (x - x[0])} as {@link VectorSums#sumAround}
      * adds it up (float lanes per block, in double across blocks), for a standardized term's mean
-     * ({@link VectorStandardized}): the sum taken in the copy's loop, whose time is the reading of the row,
-     * instead of in a pass of its own over the row buffer. Its own loop, so that {@link #copy}'s stays as C2
-     * compiles it for every other objective.
+     * ({@link VectorStandardized}): for an off-heap row the sum is taken in the copy's loop, whose time is the
+     * reading of the row, instead of in a pass of its own over the row buffer; other rows are copied, then
+     * summed. Its own loop, so that {@link #copy}'s stays as C2 compiles it for every other objective; the
+     * maximum per block, as the sum (a maximum carried across the blocks, or a loop choosing its source per
+     * vector, C2 boxed: the loop then took about twice the time of the copy and a pass for the sum).
      */
     static float copyCentred(DenseRows rows, int row, float[] dst, int c, String name, double[] out, int at) {
         ByteBuffer bytes = rows.bytes();
-        float[] array = rows.array();
-        if (bytes == null && array == null) {
+        if (bytes == null) {
             float max = copy(rows, row, dst, c, name);
             out[at] = VectorSums.sumAround(dst, c, dst[0]);
             return max;
         }
         int start = rows.start(row);
-        float x0 = bytes != null ? bytes.getFloat(4 * start) : array[start];
+        float x0 = bytes.getFloat(4 * start);
         int up = S.loopBound(c);
-        // a loop nest per source: C2 boxed a vector that came from either of two loads, or that a loop carried
-        // across blocks (either way the loop took about twice the time of the copy and a pass for the sum)
-        float max = bytes != null ? centredBytes(bytes, start, dst, up, x0, out, at)
-                : centredArray(array, start, dst, up, x0, out, at);
-        double sum = out[at];
-        for (int j = up; j < c; j++) {
-            float v = bytes != null ? bytes.getFloat(4 * (start + j)) : array[start + j];
-            dst[j] = v;
-            max = Math.max(max, v);
-            sum += v - x0;
-        }
-        // a non-finite value leaves the sum non-finite (as copy's sum of the values)
-        if (!Double.isFinite(sum)) {
-            Kernels.rejectNonFinite(dst, c, name, row);
-        }
-        out[at] = sum;
-        return max;
-    }
-
-    /** {@link #copyCentred}'s lanes {@code [0, up)} from an off-heap row at {@code start}: the maximum returned. */
-    private static float centredBytes(ByteBuffer bytes, int start, float[] dst, int up, float x0, double[] out,
-                                      int at) {
         FloatVector vp = FloatVector.broadcast(S, x0);
         float max = Float.NEGATIVE_INFINITY;
         double sum = 0;
@@ -388,27 +358,15 @@ final class VectorPairLoad {
             sum += a.reduceLanes(VectorOperators.ADD);
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
         }
-        out[at] = sum;
-        return max;
-    }
-
-    /** {@link #centredBytes} from a heap array. */
-    private static float centredArray(float[] array, int start, float[] dst, int up, float x0, double[] out, int at) {
-        FloatVector vp = FloatVector.broadcast(S, x0);
-        float max = Float.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int j0 = 0; j0 < up; j0 += BLOCK) {
-            int end = Math.min(up, j0 + BLOCK);
-            FloatVector a = FloatVector.zero(S);
-            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (int j = j0; j < end; j += L) {
-                FloatVector v = FloatVector.fromArray(S, array, start + j);
-                v.intoArray(dst, j);
-                vmax = VectorRowKernel.larger(vmax, v);
-                a = a.add(v.sub(vp));
-            }
-            sum += a.reduceLanes(VectorOperators.ADD);
-            max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
+        for (int j = up; j < c; j++) {
+            float v = bytes.getFloat(4 * (start + j));
+            dst[j] = v;
+            max = Math.max(max, v);
+            sum += v - x0;
+        }
+        // a non-finite value leaves the sum non-finite (as copy's sum of the values)
+        if (!Double.isFinite(sum)) {
+            Kernels.rejectNonFinite(dst, c, name, row);
         }
         out[at] = sum;
         return max;

@@ -42,8 +42,8 @@ final class VectorStandardizedDkd {
         float[] q = k.q;
         float sy = s[y];
         float ty = t[y];
-        float msn = sy == maxS ? otherMax(s, c, y) : maxS;
-        float mtn = ty == maxT ? otherMax(t, c, y) : maxT;
+        float msn = sy == maxS ? VectorSums.maxExcept(s, c, y) : maxS;
+        float mtn = ty == maxT ? VectorSums.maxExcept(t, c, y) : maxT;
         s[y] = msn;
         t[y] = mtn;
         try {
@@ -84,14 +84,5 @@ final class VectorStandardizedDkd {
             k.addAt(y, dTarget * consts[7]);
         }
         return r.value(values, at);
-    }
-
-    /** The largest of {@code x[0, c)} but class {@code y}. */
-    private static float otherMax(float[] x, int c, int y) {
-        float xy = x[y];
-        x[y] = Float.NEGATIVE_INFINITY;
-        float m = VectorSums.max(x, c);
-        x[y] = xy;
-        return m;
     }
 }

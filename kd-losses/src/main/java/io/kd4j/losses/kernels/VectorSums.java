@@ -37,6 +37,15 @@ final class VectorSums {
         return sumAround(x, c, 0f); // x - 0 is x, -0 included
     }
 
+    /** The largest of {@code x[0, c)} but class {@code ex} ({@code x} is left as it was). */
+    static float maxExcept(float[] x, int c, int ex) {
+        float v = x[ex];
+        x[ex] = Float.NEGATIVE_INFINITY;
+        float m = max(x, c);
+        x[ex] = v;
+        return m;
+    }
+
     /** {@code Σ x[from, to)}: float lanes from {@code from} (one block's worth at most), then a scalar tail. */
     static double sum(float[] x, int from, int to) {
         FloatVector a = FloatVector.zero(S);
